@@ -1,0 +1,192 @@
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole schoolwatch configuration.
+type Config struct {
+	Timezone string        `yaml:"timezone"`
+	Store    Store         `yaml:"store"`
+	HTTP     HTTP          `yaml:"http"`
+	Mail     Mail          `yaml:"mail"`
+	Guidance Guidance      `yaml:"guidance"`
+	Defaults FeedDefaults  `yaml:"defaults"`
+	Roles    []string      `yaml:"roles"` // extra leader roles on top of KnownRoles
+	Schools  []School      `yaml:"schools"`
+	Feeds    []Feed        `yaml:"feeds"`
+	Rules    []Rule        `yaml:"rules"`
+	Location *time.Location `yaml:"-"` // Timezone, loaded
+
+	// File is the path the config was loaded from ("" for an in-memory one).
+	File string `yaml:"-"`
+	pos  positions
+}
+
+// Store configures persistence.
+type Store struct {
+	Path      string   `yaml:"path"`
+	Retention Duration `yaml:"retention"`
+}
+
+// HTTP configures the metrics and health endpoint.
+type HTTP struct {
+	Listen string `yaml:"listen"` // "" or "off" disables the endpoint
+	// WebConfig is an optional exporter-toolkit web config file (TLS, basic auth).
+	WebConfig string `yaml:"web_config"`
+}
+
+// Mail configures delivery.
+type Mail struct {
+	From           string   `yaml:"from"`
+	SMTP           *SMTP    `yaml:"smtp"` // nil: write .eml files to Dir
+	Dir            string   `yaml:"dir"`
+	DigestSchedule string   `yaml:"digest_schedule"`
+	GroupWait      Duration `yaml:"group_wait"`
+	Retry          Retry    `yaml:"retry"`
+	Fallback       string   `yaml:"fallback"`
+	// Operator receives feed-health notices; defaults to Fallback.
+	Operator string `yaml:"operator"`
+	// SubjectPrefix starts every subject; default "[schoolwatch]".
+	SubjectPrefix string `yaml:"subject_prefix"`
+}
+
+// SMTP configures an SMTP relay.
+type SMTP struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	TLS          string `yaml:"tls"` // none | starttls | tls
+	// Timeout bounds one connection and send; default 30s.
+	Timeout Duration `yaml:"timeout"`
+	// InsecureSkipVerify disables certificate checks (test relays only).
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Retry is the outbox backoff on temporary delivery failures.
+type Retry struct {
+	Initial Duration `yaml:"initial"`
+	Max     Duration `yaml:"max"`
+}
+
+// Guidance configures the advice pack.
+type Guidance struct {
+	Dir      string    `yaml:"dir"`
+	Contacts []Contact `yaml:"contacts"`
+}
+
+// Contact is a local source of help shown in every alert.
+type Contact struct {
+	Name     string `yaml:"name"`
+	Phone    string `yaml:"phone"`
+	Email    string `yaml:"email"`
+	URL      string `yaml:"url"`
+	Hours    string `yaml:"hours"`
+	Area     string `yaml:"area"`
+	Notes    string `yaml:"notes"`
+	Verified Date   `yaml:"verified"`
+}
+
+// FeedDefaults apply to every feed that does not override them.
+type FeedDefaults struct {
+	Schedule   string   `yaml:"schedule"`
+	Timeout    Duration `yaml:"timeout"`
+	MaxItemAge Duration `yaml:"max_item_age"`
+	QuietAfter Duration `yaml:"quiet_after"`
+	UserAgent  string   `yaml:"user_agent"`
+}
+
+// School is one watched school.
+type School struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Town     string   `yaml:"town"`
+	Aliases  []string `yaml:"aliases"`
+	Hashtags []string `yaml:"hashtags"`
+	Domains  []string `yaml:"domains"`
+	Context  []string `yaml:"context"`
+	Leaders  []Leader `yaml:"leaders"`
+}
+
+// Leader is a person who receives alerts for a school.
+type Leader struct {
+	Name  string   `yaml:"name"`
+	Email string   `yaml:"email"`
+	Roles []string `yaml:"roles"`
+	// DigestOnly: every finding for this leader waits for the daily digest.
+	DigestOnly bool `yaml:"digest_only"`
+	// Heartbeat: nil means on (the weekly "all quiet" mail).
+	Heartbeat *bool `yaml:"heartbeat"`
+}
+
+// Feed is one polled source.
+type Feed struct {
+	ID         string   `yaml:"id"`
+	Name       string   `yaml:"name"`
+	URL        string   `yaml:"url"`
+	Schedule   string   `yaml:"schedule"`
+	PerSchool  bool     `yaml:"per_school"`
+	Timeout    Duration `yaml:"timeout"`
+	MaxItemAge Duration `yaml:"max_item_age"`
+	QuietAfter Duration `yaml:"quiet_after"`
+}
+
+// Rule is one keyword rule.
+type Rule struct {
+	ID       string   `yaml:"id"`
+	Query    string   `yaml:"query"`
+	Category string   `yaml:"category"`
+	Severity string   `yaml:"severity"`
+	Guidance string   `yaml:"guidance"`
+	Notify   []string `yaml:"notify"`
+	Delivery string   `yaml:"delivery"`
+}
+
+// KnownRoles are the leader roles every config may use.
+var KnownRoles = []string{"head", "deputy", "dsl", "deputy_dsl", "chair", "governor", "business_manager", "office", "comms", "it", "hr", "trust"}
+
+// Categories are the rule categories.
+var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "other"}
+
+// Severities, most severe first.
+var Severities = []string{"critical", "high", "normal", "low"}
+
+// Deliveries are the ways a finding reaches a leader.
+var Deliveries = []string{"immediate", "digest"}
+
+// TLS modes for SMTP.
+var TLSModes = []string{"none", "starttls", "tls"}
+
+// HasRole reports whether the leader has any of roles.
+func (l Leader) HasRole(roles []string) bool {
+	for _, r := range l.Roles {
+		for _, want := range roles {
+			if r == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// School returns the school with id.
+func (c *Config) School(id string) (*School, bool) {
+	for i := range c.Schools {
+		if c.Schools[i].ID == id {
+			return &c.Schools[i], true
+		}
+	}
+	return nil, false
+}
+
+// Rule returns the rule with id.
+func (c *Config) Rule(id string) (*Rule, bool) {
+	for i := range c.Rules {
+		if c.Rules[i].ID == id {
+			return &c.Rules[i], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,191 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimal is the smallest valid config; broken cases are built from it.
+const minimal = `schools:
+  - id: "1"
+    name: Oak Primary School
+    leaders:
+      - { name: H, email: head@example.org, roles: [head] }
+`
+
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load("../schoolwatch.example.yml")
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if len(c.Schools) == 0 || len(c.Feeds) == 0 || len(c.Rules) == 0 {
+		t.Fatalf("example config has %d schools, %d feeds, %d rules", len(c.Schools), len(c.Feeds), len(c.Rules))
+	}
+	if c.Location.String() != "Europe/London" {
+		t.Errorf("location = %v", c.Location)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse("min.yml", []byte(minimal+`feeds:
+  - { id: f, url: "https://example.org/feed.xml" }
+rules:
+  - { id: r, query: knife }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"timezone", c.Timezone, DefaultTimezone},
+		{"store.path", c.Store.Path, DefaultStorePath},
+		{"retention", c.Store.Retention.Duration, DefaultRetention},
+		{"http.listen", c.HTTP.Listen, DefaultListen},
+		{"mail.dir", c.Mail.Dir, DefaultMailDir},
+		{"group_wait", c.Mail.GroupWait.Duration, DefaultGroupWait},
+		{"retry.initial", c.Mail.Retry.Initial.Duration, DefaultRetryInitial},
+		{"retry.max", c.Mail.Retry.Max.Duration, DefaultRetryMax},
+		{"feed schedule", c.Feeds[0].Schedule, DefaultSchedule},
+		{"feed timeout", c.Feeds[0].Timeout.Duration, DefaultFeedTimeout},
+		{"feed max_item_age", c.Feeds[0].MaxItemAge.Duration, DefaultMaxItemAge},
+		{"feed quiet_after", c.Feeds[0].QuietAfter.Duration, DefaultQuietAfter},
+		{"rule severity", c.Rules[0].Severity, DefaultSeverity},
+		{"rule category", c.Rules[0].Category, DefaultCategory},
+		{"rule delivery", c.Rules[0].Delivery, DefaultDelivery},
+		{"rule notify", strings.Join(c.Rules[0].Notify, ","), "head,dsl"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestFeedOverridesDefaults(t *testing.T) {
+	c, err := Parse("f.yml", []byte(minimal+`defaults: { schedule: "@every 5m", timeout: 7s, max_item_age: 1d }
+feeds:
+  - { id: a, url: "https://example.org/a" }
+  - { id: b, url: "https://example.org/b", schedule: "*/2 * * * *", timeout: 3s, quiet_after: 0 }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Feeds[0], c.Feeds[1]
+	if a.Schedule != "@every 5m" || a.Timeout.Duration != 7*time.Second || a.MaxItemAge.Duration != 24*time.Hour {
+		t.Errorf("feed a did not inherit defaults: %+v", a)
+	}
+	if b.Schedule != "*/2 * * * *" || b.Timeout.Duration != 3*time.Second || b.QuietAfter.Duration != 0 || !b.QuietAfter.Set {
+		t.Errorf("feed b overrides lost: %+v", b)
+	}
+}
+
+func TestEnvAndPasswordFile(t *testing.T) {
+	t.Setenv("SW_TEST_PASS", "s3cret$x")
+	c, err := Parse("env.yml", []byte(minimal+`mail:
+  smtp: { host: mail.example.org, password: "${SW_TEST_PASS}", tls: starttls }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mail.SMTP.Password != "s3cret$x" {
+		t.Errorf("password = %q", c.Mail.SMTP.Password)
+	}
+	if c.Mail.SMTP.Port != 587 {
+		t.Errorf("starttls default port = %d, want 587", c.Mail.SMTP.Port)
+	}
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "c.yml")
+	if err := os.WriteFile(cfgPath, []byte(minimal+"mail:\n  smtp: { host: h, password_file: pw }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mail.SMTP.Password != "from-file" {
+		t.Errorf("password from file = %q", c.Mail.SMTP.Password)
+	}
+}
+
+// TestErrors checks that each broken config reports the problem at its line
+// and field.
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings of the error, each "file:line: field: ..."
+	}{
+		{"syntax", "schools: [\n", []string{"bad.yml:"}},
+		{"unknown top-level key", minimal + "feedz: []\n", []string{"bad.yml:6: feedz: unknown key"}},
+		{"unknown nested key with hint", minimal + "mail:\n  Group_Wait: 2m\n", []string{`bad.yml:7: mail.Group_Wait: unknown key (did you mean "group_wait"?)`}},
+		{"bad cron", minimal + "feeds:\n  - id: f\n    url: https://x.org/f\n    schedule: \"61 * * * *\"\n", []string{"bad.yml:9: feeds[0].schedule: invalid schedule"}},
+		{"duplicate feed ids", minimal + "feeds:\n  - { id: f, url: \"https://x.org/a\" }\n  - { id: f, url: \"https://x.org/b\" }\n", []string{"bad.yml:8: feeds[1].id: duplicate id \"f\" (also at bad.yml:7)"}},
+		{"duplicate school ids", strings.Replace(minimal, "schools:\n", "schools:\n  - { id: \"1\", name: Other, leaders: [{ email: a@b.org, roles: [head] }] }\n", 1), []string{"schools[1].id: duplicate id \"1\""}},
+		{"unknown role", strings.Replace(minimal, "[head]", "[headteacher]", 1), []string{"bad.yml:5: schools[0].leaders[0].roles[0]: unknown value \"headteacher\""}},
+		{"malformed email", strings.Replace(minimal, "head@example.org", "not-an-email", 1), []string{"bad.yml:5: schools[0].leaders[0].email: malformed email address \"not-an-email\""}},
+		{"bad url", minimal + "feeds:\n  - { id: f, url: \"ftp://x.org/f\" }\n", []string{"bad.yml:7: feeds[0].url: bad URL"}},
+		{"bad duration", minimal + "mail:\n  group_wait: soon\n", []string{"bad.yml:7: mail.group_wait: invalid duration \"soon\""}},
+		{"bad severity and category", minimal + "rules:\n  - id: r\n    query: x\n    severity: urgent\n    category: gossip\n", []string{"bad.yml:9: rules[0].severity: unknown value \"urgent\"", "bad.yml:10: rules[0].category: unknown value \"gossip\""}},
+		{"unknown notify role", minimal + "rules:\n  - { id: r, query: x, notify: [bursar] }\n", []string{"rules[0].notify[0]: unknown value \"bursar\""}},
+		{"empty query", minimal + "rules:\n  - { id: r, query: \"\" }\n", []string{"bad.yml:7: rules[0].query: is required"}},
+		{"unset env", minimal + "mail:\n  smtp: { host: h, password: \"${SW_SURELY_UNSET_VAR}\" }\n", []string{"mail.smtp.password: environment variable SW_SURELY_UNSET_VAR is not set"}},
+		{"missing password file", minimal + "mail:\n  smtp: { host: h, password_file: /nonexistent/pw }\n", []string{"mail.smtp.password_file: cannot read /nonexistent/pw"}},
+		{"bad timezone", "timezone: Mars/Olympus\n" + minimal, []string{"bad.yml:1: timezone: unknown time zone"}},
+		{"no schools", "feeds: []\n", []string{"schools: at least one school is required"}},
+		{"per_school without query", minimal + "feeds:\n  - { id: r, url: \"https://x.org/s\", per_school: true }\n", []string{"feeds[0].url: per_school feed needs {{ .Query }}"}},
+		{"bad verified date", minimal + "guidance:\n  contacts:\n    - { name: LADO, verified: last-week }\n", []string{"bad.yml:8: guidance.contacts[0].verified: invalid date"}},
+		{"many problems at once", minimal + "mail:\n  group_wait: nope\n  from: nobody\nfeeds:\n  - { id: f, url: \"gopher://x\" }\n", []string{"mail.group_wait", "mail.from", "feeds[0].url"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("bad.yml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatal("config accepted")
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("error is %T, want Errors", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%s\ndoes not contain\n%s", err, w)
+				}
+			}
+			for _, e := range errs {
+				if !strings.HasPrefix(e.Error(), "bad.yml:") {
+					t.Errorf("error %q does not start with the file name", e)
+				}
+			}
+		})
+	}
+}
+
+func TestFeedURLTemplate(t *testing.T) {
+	got, err := FeedURL("https://www.reddit.com/search.rss?q={{ .Query }}&sort=new", School{Name: "St Mary's C of E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://www.reddit.com/search.rss?q=St+Mary%27s+C+of+E&sort=new"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestDurationDays(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "1.5d": 36 * time.Hour, "2w": 14 * 24 * time.Hour, "90s": 90 * time.Second, "0": 0} {
+		var d Duration
+		d.UnmarshalText([]byte(in))
+		if d.err != nil || d.Duration != want {
+			t.Errorf("%s: got %v, %v", in, d.Duration, d.err)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package config
+
+import "time"
+
+// Defaults, in one place. The README's configuration table lists them.
+const (
+	DefaultTimezone       = "Europe/London"
+	DefaultStorePath      = "var/schoolwatch.db"
+	DefaultRetention      = 90 * 24 * time.Hour
+	DefaultListen         = "127.0.0.1:9464"
+	DefaultFrom           = "schoolwatch <schoolwatch@localhost>"
+	DefaultMailDir        = "var/mail"
+	DefaultDigestSchedule = "0 7 * * 1-5"
+	DefaultGroupWait      = 2 * time.Minute
+	DefaultRetryInitial   = 5 * time.Second
+	DefaultRetryMax       = 10 * time.Minute
+	DefaultSMTPTimeout    = 30 * time.Second
+	DefaultSchedule       = "@every 15m"
+	DefaultFeedTimeout    = 20 * time.Second
+	DefaultMaxItemAge     = 72 * time.Hour
+	DefaultQuietAfter     = 7 * 24 * time.Hour
+	DefaultUserAgent      = "schoolwatch (+https://github.com/schoolwatch/schoolwatch)"
+	DefaultSubjectPrefix  = "[schoolwatch]"
+	DefaultSeverity       = "normal"
+	DefaultCategory       = "other"
+	DefaultDelivery       = "immediate"
+)
+
+// DefaultNotify is the roles a rule notifies when it names none.
+var DefaultNotify = []string{"head", "dsl"}
+
+func setDuration(d *Duration, v time.Duration) {
+	if !d.Set {
+		*d = D(v)
+	}
+}
+
+func setString(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+func (c *Config) applyDefaults() {
+	setString(&c.Timezone, DefaultTimezone)
+	setString(&c.Store.Path, DefaultStorePath)
+	setDuration(&c.Store.Retention, DefaultRetention)
+	setString(&c.HTTP.Listen, DefaultListen)
+	m := &c.Mail
+	setString(&m.From, DefaultFrom)
+	setString(&m.Dir, DefaultMailDir)
+	setString(&m.DigestSchedule, DefaultDigestSchedule)
+	setDuration(&m.GroupWait, DefaultGroupWait)
+	setDuration(&m.Retry.Initial, DefaultRetryInitial)
+	setDuration(&m.Retry.Max, DefaultRetryMax)
+	setString(&m.Operator, m.Fallback)
+	setString(&m.SubjectPrefix, DefaultSubjectPrefix)
+	if s := m.SMTP; s != nil {
+		setDuration(&s.Timeout, DefaultSMTPTimeout)
+		if s.Port == 0 {
+			switch s.TLS {
+			case "tls":
+				s.Port = 465
+			case "starttls":
+				s.Port = 587
+			default:
+				s.Port = 25
+			}
+		}
+	}
+	d := &c.Defaults
+	setString(&d.Schedule, DefaultSchedule)
+	setDuration(&d.Timeout, DefaultFeedTimeout)
+	setDuration(&d.MaxItemAge, DefaultMaxItemAge)
+	setDuration(&d.QuietAfter, DefaultQuietAfter)
+	setString(&d.UserAgent, DefaultUserAgent)
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		setString(&f.Schedule, d.Schedule)
+		if !f.Timeout.Set {
+			f.Timeout = d.Timeout
+		}
+		if !f.MaxItemAge.Set {
+			f.MaxItemAge = d.MaxItemAge
+		}
+		if !f.QuietAfter.Set {
+			f.QuietAfter = d.QuietAfter
+		}
+		setString(&f.Name, f.ID)
+	}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		setString(&r.Severity, DefaultSeverity)
+		setString(&r.Category, DefaultCategory)
+		setString(&r.Delivery, DefaultDelivery)
+		if len(r.Notify) == 0 {
+			r.Notify = append([]string(nil), DefaultNotify...)
+		}
+	}
+}

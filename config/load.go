@@ -1,0 +1,339 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// MaxFileSize bounds the config file; a larger one is surely a mistake.
+const MaxFileSize = 16 << 20
+
+// Error is one configuration problem.
+type Error struct {
+	File  string
+	Line  int
+	Field string // e.g. "rules[2].query"; "" for a syntax error
+	Msg   string
+}
+
+func (e Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in a config, in file order.
+type Errors []Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Load reads, decodes, expands, defaults and validates the config at path.
+// The error, when not nil, is an Errors listing every problem.
+func Load(path string) (*Config, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+	return Parse(path, data)
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %d bytes, more than the %d allowed", fi.Size(), MaxFileSize)
+	}
+	return os.ReadFile(path)
+}
+
+var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
+
+// Parse is Load for config bytes already read; name is used in messages and
+// relative paths in the config are resolved against its directory.
+func Parse(name string, data []byte) (*Config, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, Errors{yamlError(name, err)}
+	}
+	c := &Config{File: name, pos: positions{}}
+	var errs Errors
+	var root ast.Node
+	if len(file.Docs) > 0 {
+		root = file.Docs[0].Body
+	}
+	if len(file.Docs) > 1 {
+		errs = append(errs, Error{File: name, Line: 1, Msg: "config must be a single YAML document"})
+	}
+	if root != nil {
+		if _, ok := unwrap(root).(*ast.MappingNode); !ok {
+			if _, ok := unwrap(root).(*ast.MappingValueNode); !ok {
+				return nil, Errors{{File: name, Line: nodeLine(root), Msg: "config must be a YAML mapping"}}
+			}
+		}
+		c.pos.walk(root, "", reflect.TypeOf(Config{}), func(line int, field, msg string) {
+			errs = append(errs, Error{File: name, Line: line, Field: field, Msg: msg})
+		})
+		if err := yaml.NodeToValue(root, c); err != nil {
+			errs = append(errs, yamlError(name, err))
+			sortErrors(errs)
+			return nil, errs
+		}
+	}
+	c.File = name
+	errs = append(errs, c.expand(data)...)
+	c.applyDefaults()
+	errs = append(errs, c.validate()...)
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return nil, errs
+	}
+	return c, nil
+}
+
+func sortErrors(errs Errors) {
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+}
+
+func yamlError(name string, err error) Error {
+	msg := yaml.FormatError(err, false, false)
+	msg = strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])
+	e := Error{File: name, Msg: msg}
+	if m := yamlPosRE.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = strings.TrimSpace(msg[len(m[0]):])
+	}
+	return e
+}
+
+// Where returns "file:line" for a field path such as "rules[2].query",
+// falling back to the nearest enclosing field that appears in the file.
+func (c *Config) Where(field string) string {
+	line := c.pos.line(field)
+	if line == 0 {
+		return c.File
+	}
+	return c.File + ":" + strconv.Itoa(line)
+}
+
+// Errorf returns an Error for field, located in the file.
+func (c *Config) Errorf(field, format string, args ...any) Error {
+	return Error{File: c.File, Line: c.pos.line(field), Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Resolve makes a path from the config relative to the config file's folder.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.File == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.File), p)
+}
+
+// positions maps field paths to the line they are written on.
+type positions map[string]int
+
+func (p positions) line(field string) int {
+	for field != "" {
+		if l, ok := p[field]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return 0
+}
+
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			n = v.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+}
+
+func nodeLine(n ast.Node) int {
+	if n == nil || n.GetToken() == nil {
+		return 0
+	}
+	return n.GetToken().Position.Line
+}
+
+var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()
+
+// walk records the line of every field and reports keys that t has no
+// field for, so that a typo is an error rather than a silently ignored key.
+func (p positions) walk(n ast.Node, path string, t reflect.Type, report func(line int, field, msg string)) {
+	n = unwrap(n)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return
+	}
+	var pairs []*ast.MappingValueNode
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		pairs = v.Values
+	case *ast.MappingValueNode:
+		pairs = []*ast.MappingValueNode{v}
+	case *ast.SequenceNode:
+		if t.Kind() != reflect.Slice {
+			return
+		}
+		for i, item := range v.Values {
+			ip := fmt.Sprintf("%s[%d]", path, i)
+			p[ip] = nodeLine(item)
+			p.walk(item, ip, t.Elem(), report)
+		}
+		return
+	default:
+		return
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for _, kv := range pairs {
+		key := strings.Trim(kv.Key.String(), `"'`)
+		fp := key
+		if path != "" {
+			fp = path + "." + key
+		}
+		line := nodeLine(kv.Key)
+		p[fp] = line
+		f, ok := fieldByTag(t, key)
+		if !ok {
+			report(line, fp, "unknown key"+suggest(t, key))
+			continue
+		}
+		p.walk(kv.Value, fp, f.Type, report)
+	}
+}
+
+func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if name == key && name != "-" {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func suggest(t reflect.Type, key string) string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		name := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, key) || strings.ReplaceAll(n, "_", "") == strings.ReplaceAll(strings.ToLower(key), "-", "") {
+			return fmt.Sprintf(" (did you mean %q?)", n)
+		}
+	}
+	return " (known keys: " + strings.Join(names, ", ") + ")"
+}
+
+var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expand replaces ${VAR} in every string value with the environment
+// variable's value and reads password_file. A variable that is not set is an
+// error: silently sending mail with an empty password helps nobody.
+func (c *Config) expand(data []byte) Errors {
+	var errs Errors
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Struct:
+			if v.Addr().Type().Implements(textUnmarshaler) {
+				return
+			}
+			t := v.Type()
+			for i := 0; i < t.NumField(); i++ {
+				name := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+				if name == "" || name == "-" || !t.Field(i).IsExported() {
+					continue
+				}
+				fp := name
+				if path != "" {
+					fp = path + "." + name
+				}
+				walk(v.Field(i), fp)
+			}
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			}
+		case reflect.String:
+			s := v.String()
+			if !strings.Contains(s, "${") {
+				return
+			}
+			v.SetString(envRE.ReplaceAllStringFunc(s, func(m string) string {
+				name := m[2 : len(m)-1]
+				val, ok := os.LookupEnv(name)
+				if !ok {
+					errs = append(errs, c.Errorf(path, "environment variable %s is not set", name))
+				}
+				return val
+			}))
+		}
+	}
+	walk(reflect.ValueOf(c).Elem(), "")
+	if s := c.Mail.SMTP; s != nil && s.PasswordFile != "" {
+		switch b, err := os.ReadFile(c.Resolve(s.PasswordFile)); {
+		case err != nil:
+			errs = append(errs, c.Errorf("mail.smtp.password_file", "cannot read %s: %v", s.PasswordFile, errors.Unwrap(err)))
+		case s.Password != "":
+			errs = append(errs, c.Errorf("mail.smtp.password_file", "set password or password_file, not both"))
+		default:
+			s.Password = strings.TrimRight(string(b), "\r\n")
+		}
+	}
+	return errs
+}

@@ -1,0 +1,259 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// CronParser is the schedule syntax: five fields, or @every/@daily descriptors.
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+type validator struct {
+	c    *Config
+	errs Errors
+}
+
+func (v *validator) errorf(field, format string, args ...any) {
+	v.errs = append(v.errs, v.c.Errorf(field, format, args...))
+}
+
+func (v *validator) present(field string) bool {
+	_, ok := v.c.pos[field]
+	return ok
+}
+
+func (v *validator) duration(field string, d Duration, positive bool) {
+	if !v.present(field) {
+		return
+	}
+	if d.err != nil {
+		v.errorf(field, "%v", d.err)
+	} else if positive && d.Duration <= 0 {
+		v.errorf(field, "must be greater than zero")
+	}
+}
+
+func (v *validator) schedule(field, spec string) {
+	if _, err := CronParser.Parse(spec); err != nil {
+		v.errorf(field, "invalid schedule %q: %v", spec, err)
+	}
+}
+
+func (v *validator) email(field, addr string, required bool) {
+	if addr == "" {
+		if required {
+			v.errorf(field, "is required")
+		}
+		return
+	}
+	a, err := mail.ParseAddress(addr)
+	if err != nil || !strings.Contains(a.Address, "@") || strings.ContainsAny(addr, "\r\n") {
+		v.errorf(field, "malformed email address %q", addr)
+	}
+}
+
+func (v *validator) oneOf(field, val string, allowed []string) {
+	if !slices.Contains(allowed, val) {
+		v.errorf(field, "unknown value %q (allowed: %s)", val, strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) url(field, raw string, schemes ...string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		v.errorf(field, "bad URL %q: %v", raw, err)
+		return
+	}
+	if !slices.Contains(schemes, u.Scheme) {
+		v.errorf(field, "bad URL %q: scheme must be one of %s", raw, strings.Join(schemes, ", "))
+		return
+	}
+	if u.Scheme != "file" && u.Host == "" {
+		v.errorf(field, "bad URL %q: no host", raw)
+	}
+	if u.Scheme == "file" && u.Path == "" && u.Opaque == "" {
+		v.errorf(field, "bad URL %q: no path", raw)
+	}
+}
+
+func (v *validator) id(field, id string, seen map[string]string) {
+	switch {
+	case id == "":
+		v.errorf(field, "is required")
+	case strings.ContainsAny(id, "/ \t\r\n"):
+		v.errorf(field, "%q must not contain '/' or spaces", id)
+	case seen[id] != "":
+		v.errorf(field, "duplicate id %q (also at %s)", id, v.c.Where(seen[id]))
+	default:
+		seen[id] = field
+	}
+}
+
+// validate checks the defaulted config and returns every problem.
+func (c *Config) validate() Errors {
+	v := &validator{c: c}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		v.errorf("timezone", "unknown time zone %q", c.Timezone)
+		loc = time.UTC
+	}
+	c.Location = loc
+
+	v.duration("store.retention", c.Store.Retention, true)
+	if c.HTTP.Listen != "off" {
+		if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			v.errorf("http.listen", "want host:port, got %q", c.HTTP.Listen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			v.errorf("http.listen", "bad port %q", port)
+		}
+	}
+
+	m := &c.Mail
+	v.email("mail.from", m.From, true)
+	v.email("mail.fallback", m.Fallback, false)
+	if v.present("mail.operator") {
+		v.email("mail.operator", m.Operator, false)
+	}
+	v.schedule("mail.digest_schedule", m.DigestSchedule)
+	v.duration("mail.group_wait", m.GroupWait, false)
+	v.duration("mail.retry.initial", m.Retry.Initial, true)
+	v.duration("mail.retry.max", m.Retry.Max, true)
+	if m.Retry.Initial.err == nil && m.Retry.Max.err == nil && m.Retry.Max.Duration < m.Retry.Initial.Duration {
+		v.errorf("mail.retry.max", "must not be less than mail.retry.initial")
+	}
+	if s := m.SMTP; s != nil {
+		if s.Host == "" {
+			v.errorf("mail.smtp.host", "is required when mail.smtp is set (omit mail.smtp to write .eml files)")
+		}
+		if s.Port < 1 || s.Port > 65535 {
+			v.errorf("mail.smtp.port", "bad port %d", s.Port)
+		}
+		if s.TLS != "" {
+			v.oneOf("mail.smtp.tls", s.TLS, TLSModes)
+		}
+		v.duration("mail.smtp.timeout", s.Timeout, true)
+	}
+
+	for i, ct := range c.Guidance.Contacts {
+		p := fmt.Sprintf("guidance.contacts[%d]", i)
+		if ct.Name == "" {
+			v.errorf(p+".name", "is required")
+		}
+		v.email(p+".email", ct.Email, false)
+		if ct.URL != "" {
+			v.url(p+".url", ct.URL, "http", "https")
+		}
+		if ct.Verified.err != nil {
+			v.errorf(p+".verified", "%v", ct.Verified.err)
+		}
+	}
+
+	d := &c.Defaults
+	v.schedule("defaults.schedule", d.Schedule)
+	v.duration("defaults.timeout", d.Timeout, true)
+	v.duration("defaults.max_item_age", d.MaxItemAge, true)
+	v.duration("defaults.quiet_after", d.QuietAfter, false)
+
+	roles := append(slices.Clone(KnownRoles), c.Roles...)
+	if len(c.Schools) == 0 {
+		v.errorf("schools", "at least one school is required")
+	}
+	seen := map[string]string{}
+	for i, s := range c.Schools {
+		p := fmt.Sprintf("schools[%d]", i)
+		v.id(p+".id", s.ID, seen)
+		if strings.TrimSpace(s.Name) == "" {
+			v.errorf(p+".name", "is required")
+		}
+		for j, h := range s.Hashtags {
+			if strings.TrimLeft(h, "#") == "" {
+				v.errorf(fmt.Sprintf("%s.hashtags[%d]", p, j), "empty hashtag")
+			}
+		}
+		for j, dom := range s.Domains {
+			if strings.ContainsAny(dom, "/ :") || !strings.Contains(dom, ".") {
+				v.errorf(fmt.Sprintf("%s.domains[%d]", p, j), "want a bare domain like school.kent.sch.uk, got %q", dom)
+			}
+		}
+		if len(s.Leaders) == 0 && m.Fallback == "" {
+			v.errorf(p+".leaders", "school has no leaders and mail.fallback is not set: its alerts would reach nobody")
+		}
+		for j, l := range s.Leaders {
+			lp := fmt.Sprintf("%s.leaders[%d]", p, j)
+			v.email(lp+".email", l.Email, true)
+			if len(l.Roles) == 0 {
+				v.errorf(lp+".roles", "at least one role is required")
+			}
+			for k, r := range l.Roles {
+				v.oneOf(fmt.Sprintf("%s.roles[%d]", lp, k), r, roles)
+			}
+		}
+	}
+
+	seen = map[string]string{}
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		p := fmt.Sprintf("feeds[%d]", i)
+		v.id(p+".id", f.ID, seen)
+		if f.URL == "" {
+			v.errorf(p+".url", "is required")
+		} else if f.PerSchool {
+			if !strings.Contains(f.URL, "{{") {
+				v.errorf(p+".url", "per_school feed needs {{ .Query }} in its URL")
+			} else if _, err := FeedURL(f.URL, School{Name: "x"}); err != nil {
+				v.errorf(p+".url", "%v", err)
+			}
+		} else {
+			v.url(p+".url", f.URL, "http", "https", "file")
+		}
+		if v.present(p + ".schedule") {
+			v.schedule(p+".schedule", f.Schedule)
+		}
+		v.duration(p+".timeout", f.Timeout, true)
+		v.duration(p+".max_item_age", f.MaxItemAge, true)
+		v.duration(p+".quiet_after", f.QuietAfter, false)
+	}
+
+	seen = map[string]string{}
+	for i, r := range c.Rules {
+		p := fmt.Sprintf("rules[%d]", i)
+		v.id(p+".id", r.ID, seen)
+		if strings.TrimSpace(r.Query) == "" {
+			v.errorf(p+".query", "is required")
+		}
+		v.oneOf(p+".category", r.Category, Categories)
+		v.oneOf(p+".severity", r.Severity, Severities)
+		v.oneOf(p+".delivery", r.Delivery, Deliveries)
+		for k, n := range r.Notify {
+			v.oneOf(fmt.Sprintf("%s.notify[%d]", p, k), n, roles)
+		}
+	}
+	return v.errs
+}
+
+// FeedURL expands a per_school feed URL template for one school.
+func FeedURL(tmpl string, s School) (string, error) {
+	t, err := template.New("url").Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return "", fmt.Errorf("bad URL template: %v", err)
+	}
+	var b strings.Builder
+	data := struct{ Query, Name, ID, Town string }{url.QueryEscape(s.Name), url.QueryEscape(s.Name), url.QueryEscape(s.ID), url.QueryEscape(s.Town)}
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("bad URL template: %v", err)
+	}
+	u, err := url.Parse(b.String())
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
+		return "", fmt.Errorf("URL template does not give an http(s) or file URL: %q", b.String())
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FeedState is what a feed's polls leave behind for the next one.
+type FeedState struct {
+	FeedID       string
+	ETag         string
+	LastModified string
+	LastPoll     time.Time
+	LastSuccess  time.Time
+	LastNewItem  time.Time
+	LastError    string
+	ErrorClass   string
+	FailingSince time.Time
+	Failures     int // consecutive
+	NextPoll     time.Time
+	ItemsSeen    int64
+}
+
+// FeedState returns the stored state of a feed; a feed never polled has a
+// zero state and ok == false.
+func (s *Store) FeedState(ctx context.Context, feedID string) (st FeedState, ok bool, err error) {
+	var lp, ls, ln, fs, np int64
+	err = s.db.QueryRowContext(ctx, `SELECT feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen
+		FROM feed_state WHERE feed_id = ?`, feedID).Scan(&st.FeedID, &st.ETag, &st.LastModified, &lp, &ls, &ln, &st.LastError, &st.ErrorClass, &fs, &st.Failures, &np, &st.ItemsSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FeedState{FeedID: feedID}, false, nil
+	}
+	if err != nil {
+		return st, false, fmt.Errorf("feed state %s: %w", feedID, err)
+	}
+	st.LastPoll, st.LastSuccess, st.LastNewItem, st.FailingSince, st.NextPoll = fromMS(lp), fromMS(ls), fromMS(ln), fromMS(fs), fromMS(np)
+	return st, true, nil
+}
+
+// FeedStates returns every stored feed state, by feed id.
+func (s *Store) FeedStates(ctx context.Context) ([]FeedState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen
+		FROM feed_state ORDER BY feed_id`)
+	if err != nil {
+		return nil, fmt.Errorf("feed states: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedState
+	for rows.Next() {
+		var st FeedState
+		var lp, ls, ln, fs, np int64
+		if err := rows.Scan(&st.FeedID, &st.ETag, &st.LastModified, &lp, &ls, &ln, &st.LastError, &st.ErrorClass, &fs, &st.Failures, &np, &st.ItemsSeen); err != nil {
+			return nil, fmt.Errorf("feed states: %w", err)
+		}
+		st.LastPoll, st.LastSuccess, st.LastNewItem, st.FailingSince, st.NextPoll = fromMS(lp), fromMS(ls), fromMS(ln), fromMS(fs), fromMS(np)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// PutFeedState stores a feed's state, replacing what was there.
+func (s *Store) PutFeedState(ctx context.Context, st FeedState) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (feed_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, last_poll = excluded.last_poll,
+			last_success = excluded.last_success, last_new_item = excluded.last_new_item, last_error = excluded.last_error,
+			error_class = excluded.error_class, failing_since = excluded.failing_since, failures = excluded.failures,
+			next_poll = excluded.next_poll, items_seen = excluded.items_seen`,
+		st.FeedID, st.ETag, st.LastModified, ms(st.LastPoll), ms(st.LastSuccess), ms(st.LastNewItem), st.LastError, st.ErrorClass, ms(st.FailingSince), st.Failures, ms(st.NextPoll), st.ItemsSeen)
+	if err != nil {
+		return fmt.Errorf("put feed state %s: %w", st.FeedID, err)
+	}
+	return nil
+}
+
+// Purge deletes seen items and alert log entries older than before, and sent
+// or failed outbox messages older than before. It returns how many rows went.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM seen_items WHERE first_seen < ?`,
+			`DELETE FROM alert_log WHERE created < ?`,
+			`DELETE FROM outbox WHERE status != 'pending' AND created < ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, ms(before))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge: %w", err)
+	}
+	return total, nil
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each once, each in its own transaction.
+// Append new ones at the end; never edit one that has shipped.
+var migrations = []string{
+	// 1: the foundation schema.
+	`CREATE TABLE seen_items (
+		key        TEXT PRIMARY KEY,
+		feed_id    TEXT NOT NULL,
+		first_seen INTEGER NOT NULL,
+		published  INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX seen_items_first_seen ON seen_items(first_seen);
+	CREATE TABLE feed_state (
+		feed_id        TEXT PRIMARY KEY,
+		etag           TEXT NOT NULL DEFAULT '',
+		last_modified  TEXT NOT NULL DEFAULT '',
+		last_poll      INTEGER NOT NULL DEFAULT 0,
+		last_success   INTEGER NOT NULL DEFAULT 0,
+		last_new_item  INTEGER NOT NULL DEFAULT 0,
+		last_error     TEXT NOT NULL DEFAULT '',
+		error_class    TEXT NOT NULL DEFAULT '',
+		failing_since  INTEGER NOT NULL DEFAULT 0,
+		failures       INTEGER NOT NULL DEFAULT 0,
+		next_poll      INTEGER NOT NULL DEFAULT 0,
+		items_seen     INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE pending (
+		id         INTEGER PRIMARY KEY,
+		recipient  TEXT NOT NULL,
+		school_id  TEXT NOT NULL,
+		item_key   TEXT NOT NULL,
+		rule_id    TEXT NOT NULL,
+		severity   INTEGER NOT NULL,
+		delivery   TEXT NOT NULL,
+		created    INTEGER NOT NULL,
+		payload    BLOB NOT NULL,
+		UNIQUE (recipient, item_key, rule_id)
+	);
+	CREATE TABLE outbox (
+		id           INTEGER PRIMARY KEY,
+		key          TEXT NOT NULL UNIQUE,
+		kind         TEXT NOT NULL,
+		recipient    TEXT NOT NULL,
+		subject      TEXT NOT NULL,
+		message      BLOB NOT NULL,
+		status       TEXT NOT NULL DEFAULT 'pending',
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		created      INTEGER NOT NULL,
+		sent_at      INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX outbox_due ON outbox(status, next_attempt);
+	CREATE TABLE alert_log (
+		recipient  TEXT NOT NULL,
+		item_key   TEXT NOT NULL,
+		outbox_key TEXT NOT NULL,
+		created    INTEGER NOT NULL,
+		PRIMARY KEY (recipient, item_key)
+	);
+	CREATE INDEX alert_log_created ON alert_log(created);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var v int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this schoolwatch understands (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, i+1)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Pending is a finding routed to one recipient, waiting to be grouped into
+// an immediate mail or a digest. Payload is the alerts package's own
+// encoding of what the mail needs.
+type Pending struct {
+	ID        int64
+	Recipient string
+	SchoolID  string
+	ItemKey   string
+	RuleID    string
+	Severity  int // 0 is most severe
+	Delivery  string
+	Created   time.Time
+	Payload   []byte
+}
+
+func insertPending(ctx context.Context, tx *sql.Tx, now time.Time, p Pending) error {
+	// The alert log remembers every (recipient, item) already mailed, so an
+	// item that reappears after its pending rows were sent is not queued again.
+	var logged int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_log WHERE recipient = ? AND item_key = ?`, p.Recipient, p.ItemKey).Scan(&logged); err != nil {
+		return err
+	}
+	if logged > 0 {
+		return nil
+	}
+	created := now
+	if !p.Created.IsZero() {
+		created = p.Created
+	}
+	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO pending (recipient, school_id, item_key, rule_id, severity, delivery, created, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.Recipient, p.SchoolID, p.ItemKey, p.RuleID, p.Severity, p.Delivery, ms(created), p.Payload)
+	return err
+}
+
+// AddPending queues findings outside of item recording (for tests and tools).
+func (s *Store) AddPending(ctx context.Context, now time.Time, ps ...Pending) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, p := range ps {
+			if err := insertPending(ctx, tx, now, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ListPending returns every pending finding with the given delivery, oldest first.
+func (s *Store) ListPending(ctx context.Context, delivery string) ([]Pending, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, recipient, school_id, item_key, rule_id, severity, delivery, created, payload
+		FROM pending WHERE delivery = ? ORDER BY created, id`, delivery)
+	if err != nil {
+		return nil, fmt.Errorf("list pending: %w", err)
+	}
+	defer rows.Close()
+	var out []Pending
+	for rows.Next() {
+		var p Pending
+		var created int64
+		if err := rows.Scan(&p.ID, &p.Recipient, &p.SchoolID, &p.ItemKey, &p.RuleID, &p.Severity, &p.Delivery, &created, &p.Payload); err != nil {
+			return nil, fmt.Errorf("list pending: %w", err)
+		}
+		p.Created = fromMS(created)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,52 @@
+package watchers
+
+import (
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/config"
+)
+
+// Feed is one concrete source to poll. A per_school feed in the config
+// becomes one Feed per school, with ID "feedid/schoolid".
+type Feed struct {
+	ID         string
+	Name       string
+	URL        string
+	Schedule   string
+	Timeout    time.Duration
+	MaxItemAge time.Duration
+	QuietAfter time.Duration
+	// SchoolID is set for feeds expanded from a per_school template: the
+	// school whose name the query searched for.
+	SchoolID string
+}
+
+// Expand turns the configured feeds into concrete ones, expanding per_school
+// templates once per school. File URLs are resolved against the config file.
+func Expand(cfg *config.Config) ([]Feed, error) {
+	var out []Feed
+	for _, f := range cfg.Feeds {
+		base := Feed{
+			ID: f.ID, Name: f.Name, URL: f.URL, Schedule: f.Schedule,
+			Timeout: f.Timeout.Duration, MaxItemAge: f.MaxItemAge.Duration, QuietAfter: f.QuietAfter.Duration,
+		}
+		if !f.PerSchool {
+			base.URL = resolveFileURL(cfg, base.URL)
+			out = append(out, base)
+			continue
+		}
+		for _, s := range cfg.Schools {
+			u, err := config.FeedURL(f.URL, s)
+			if err != nil {
+				return nil, err
+			}
+			fs := base
+			fs.ID = f.ID + "/" + s.ID
+			fs.Name = f.Name + " (" + s.Name + ")"
+			fs.URL = resolveFileURL(cfg, u)
+			fs.SchoolID = s.ID
+			out = append(out, fs)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,34 @@
+package watchers
+
+import "time"
+
+// Item is one normalised feed entry, the unit the rest of the pipeline sees.
+type Item struct {
+	// Key is the item's stable identity: the same story seen again, in this
+	// feed or another, has the same Key.
+	Key    string
+	FeedID string
+	// FeedName is a human name for the source, for the mail.
+	FeedName string
+	Title    string
+	// Text is the item's content as plain text (HTML removed, entities decoded).
+	Text   string
+	Link   string
+	Author string
+	// Published is when the item says it was published (or updated); when it
+	// gives neither, the time it was first fetched.
+	Published time.Time
+	// Dated reports whether Published came from the feed.
+	Dated bool
+	// TooOld marks an item older than its feed's max_item_age: it is
+	// recorded as seen but never alerts.
+	TooOld bool
+}
+
+// Content is the text the rules match against: the title, a blank line, the body.
+func (it *Item) Content() string {
+	if it.Text == "" {
+		return it.Title
+	}
+	return it.Title + "\n\n" + it.Text
+}

@@ -1,0 +1,87 @@
+package watchers
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schoolwatch/schoolwatch/store"
+)
+
+// Metrics are the watchers' Prometheus metrics. Labels are bounded: feed
+// ids come from the config, results and classes from fixed lists.
+type Metrics struct {
+	polls       *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	items       *prometheus.CounterVec
+	lastSuccess *prometheus.GaugeVec
+	failures    *prometheus.GaugeVec
+}
+
+// NewMetrics registers the watchers' metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_polls_total",
+			Help: "Feed polls by result: ok, not_modified, or error.",
+		}, []string{"feed", "result", "class"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "schoolwatch_poll_duration_seconds",
+			Help:    "Time to fetch, parse and record one feed.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30, 60},
+		}, []string{"result"}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_items_total",
+			Help: "Feed items by outcome: new, duplicate (seen before), too_old (new but older than max_item_age).",
+		}, []string{"outcome"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "schoolwatch_feed_last_success_timestamp_seconds",
+			Help: "When each feed was last polled successfully (Unix time).",
+		}, []string{"feed"}),
+		failures: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "schoolwatch_feed_consecutive_failures",
+			Help: "Consecutive failed polls of each feed.",
+		}, []string{"feed"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures)
+	}
+	for _, o := range []string{"new", "duplicate", "too_old"} {
+		m.items.WithLabelValues(o)
+	}
+	return m
+}
+
+// Register makes a feed's series exist before its first poll, so a
+// dashboard shows every configured feed at once.
+func (m *Metrics) Register(f Feed, st store.FeedState) {
+	if m == nil {
+		return
+	}
+	m.polls.WithLabelValues(f.ID, "ok", "")
+	g := m.lastSuccess.WithLabelValues(f.ID)
+	if !st.LastSuccess.IsZero() {
+		g.Set(float64(st.LastSuccess.Unix()))
+	}
+	m.failures.WithLabelValues(f.ID).Set(float64(st.Failures))
+}
+
+func (m *Metrics) observe(r Result, st store.FeedState) {
+	if m == nil {
+		return
+	}
+	result, class := "ok", ""
+	switch {
+	case r.Err != nil:
+		result, class = "error", ErrorClass(r.Err)
+	case r.NotModified:
+		result = "not_modified"
+	}
+	m.polls.WithLabelValues(r.Feed.ID, result, class).Inc()
+	m.duration.WithLabelValues(result).Observe(r.Duration.Seconds())
+	m.items.WithLabelValues("new").Add(float64(r.New - r.TooOld))
+	m.items.WithLabelValues("too_old").Add(float64(r.TooOld))
+	m.items.WithLabelValues("duplicate").Add(float64(r.Items - r.New))
+	if r.Err == nil {
+		m.lastSuccess.WithLabelValues(r.Feed.ID).Set(float64(st.LastSuccess.Unix()))
+	}
+	m.failures.WithLabelValues(r.Feed.ID).Set(float64(st.Failures))
+}

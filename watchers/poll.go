@@ -1,0 +1,187 @@
+package watchers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/schoolwatch/schoolwatch/store"
+)
+
+// Sink receives the new items of one poll. It records them (and whatever
+// they lead to) durably before returning; an error makes the poll fail, so
+// the feed's validators are not advanced and the items come back next time.
+type Sink interface {
+	Items(ctx context.Context, feed Feed, items []Item, now time.Time) (Counts, error)
+}
+
+// Counts is what a sink made of a poll's items.
+type Counts struct {
+	New    int // not seen before, in this feed or another
+	TooOld int // of the new ones, older than max_item_age: recorded, never alerted
+}
+
+// Result summarises one poll.
+type Result struct {
+	Feed        Feed
+	NotModified bool
+	Items       int // items in the document
+	New         int // of those, not seen before
+	TooOld      int // new but older than max_item_age
+	Err         error
+	Duration    time.Duration
+}
+
+// Poller polls one feed at a time; it is safe for concurrent use on
+// different feeds.
+type Poller struct {
+	Store   *store.Store
+	Fetcher *Fetcher
+	Sink    Sink
+	Log     *slog.Logger
+	Metrics *Metrics
+	Now     func() time.Time
+	// Backoff caps the delay after consecutive failures.
+	MaxBackoff time.Duration
+	// DryRun polls without reading or writing feed state (no conditional
+	// GET, nothing recorded): the once command without --send.
+	DryRun bool
+}
+
+func (p *Poller) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Poll fetches, parses and normalises one feed and hands its items to the
+// sink, then records the feed's state. Errors are returned classified and
+// also recorded in the state; they never stop other feeds.
+func (p *Poller) Poll(ctx context.Context, f Feed) Result {
+	start := p.now()
+	res := Result{Feed: f}
+	var st store.FeedState
+	if !p.DryRun {
+		var err error
+		if st, _, err = p.Store.FeedState(ctx, f.ID); err != nil {
+			res.Err = &FetchError{Class: ClassStore, Err: err}
+			return p.finish(ctx, res, st, start)
+		}
+	}
+	fctx, cancel := context.WithTimeout(ctx, f.Timeout)
+	defer cancel()
+	resp, err := p.Fetcher.Fetch(fctx, f.URL, st.ETag, st.LastModified)
+	if err != nil {
+		res.Err = err
+		return p.finish(ctx, res, st, start)
+	}
+	if resp.NotModified {
+		res.NotModified = true
+		return p.finish(ctx, res, st, start)
+	}
+	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
+	if err != nil {
+		res.Err = &FetchError{Class: ClassParse, Err: err}
+		return p.finish(ctx, res, st, start)
+	}
+	items := make([]Item, 0, len(parsed.Items))
+	for _, e := range parsed.Items {
+		if e == nil {
+			continue
+		}
+		it := normalise(f, e, start)
+		// A date in the future is a broken or hostile feed; treat it as undated.
+		if it.Published.After(start.Add(24 * time.Hour)) {
+			it.Published, it.Dated = start, false
+		}
+		it.TooOld = it.Dated && start.Sub(it.Published) > f.MaxItemAge
+		items = append(items, it)
+	}
+	res.Items = len(items)
+	counts, err := p.Sink.Items(ctx, f, items, start)
+	if err != nil {
+		res.Err = &FetchError{Class: ClassStore, Err: err}
+		return p.finish(ctx, res, st, start)
+	}
+	res.New, res.TooOld = counts.New, counts.TooOld
+	st.ETag, st.LastModified = resp.ETag, resp.LastModified
+	return p.finish(ctx, res, st, start)
+}
+
+func (p *Poller) finish(ctx context.Context, res Result, st store.FeedState, start time.Time) Result {
+	now := p.now()
+	res.Duration = now.Sub(start)
+	st.FeedID = res.Feed.ID
+	st.LastPoll = now
+	if res.Err == nil {
+		st.LastSuccess = now
+		st.LastError, st.ErrorClass = "", ""
+		st.Failures = 0
+		st.FailingSince = time.Time{}
+		st.NextPoll = time.Time{}
+		if res.New > 0 {
+			st.LastNewItem = now
+			st.ItemsSeen += int64(res.New)
+		}
+		if st.LastNewItem.IsZero() {
+			st.LastNewItem = now
+		}
+	} else {
+		if st.Failures == 0 {
+			st.FailingSince = now
+		}
+		st.Failures++
+		st.LastError = truncate(res.Err.Error(), 500)
+		st.ErrorClass = ErrorClass(res.Err)
+		st.NextPoll = now.Add(p.backoff(st.Failures, res.Err))
+		p.log().Warn("poll failed", "feed", res.Feed.ID, "class", st.ErrorClass, "failures", st.Failures, "err", res.Err)
+	}
+	if p.DryRun {
+		return res
+	}
+	if err := p.Store.PutFeedState(ctx, st); err != nil && ctx.Err() == nil {
+		p.log().Error("save feed state", "feed", res.Feed.ID, "err", err)
+	}
+	p.Metrics.observe(res, st)
+	return res
+}
+
+func (p *Poller) log() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
+
+// backoff is how long to leave a failing feed alone: what the server asked
+// for, or exponential from one minute, capped.
+func (p *Poller) backoff(failures int, err error) time.Duration {
+	max := p.MaxBackoff
+	if max <= 0 {
+		max = 6 * time.Hour
+	}
+	if fe, ok := err.(*FetchError); ok && fe.RetryAfter > 0 {
+		return min(fe.RetryAfter, max)
+	}
+	d := time.Minute
+	for i := 1; i < failures && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// String describes a result for logs and the once command.
+func (r Result) String() string {
+	switch {
+	case r.Err != nil:
+		return fmt.Sprintf("%s: error: %v", r.Feed.ID, r.Err)
+	case r.NotModified:
+		return fmt.Sprintf("%s: not modified", r.Feed.ID)
+	}
+	return fmt.Sprintf("%s: %d items, %d new", r.Feed.ID, r.Items, r.New)
+}
