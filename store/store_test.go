@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sub", "sw.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestRecordItemsDedupesAndQueues(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	p := Pending{Recipient: "head@x.org", SchoolID: "1", RuleID: "threat", Severity: 0, Delivery: "immediate", Payload: []byte("{}")}
+	items := []Item{
+		{Key: "a", FeedID: "f1", Alert: true, Pending: []Pending{p}},
+		{Key: "b", FeedID: "f1", Alert: false, Pending: []Pending{p}}, // too old: recorded, not queued
+		{Key: "a", FeedID: "f1", Alert: true, Pending: []Pending{p}},  // repeated within the batch
+	}
+	isNew, err := s.RecordItems(ctx, now, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, true, false}; !equal(isNew, want) {
+		t.Errorf("isNew = %v, want %v", isNew, want)
+	}
+	ps, err := s.ListPending(ctx, "immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].ItemKey != "a" || !ps[0].Created.Equal(now) {
+		t.Fatalf("pending = %+v, want one for item a", ps)
+	}
+	// The same story from another feed is not new and queues nothing.
+	isNew, err = s.RecordItems(ctx, now, []Item{{Key: "a", FeedID: "f2", Alert: true, Pending: []Pending{p}}})
+	if err != nil || isNew[0] {
+		t.Fatalf("second feed: isNew=%v err=%v", isNew, err)
+	}
+	if ps, _ := s.ListPending(ctx, "immediate"); len(ps) != 1 {
+		t.Errorf("pending after duplicate = %d, want 1", len(ps))
+	}
+}
+
+func equal(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestEnqueueIsAtomicAndLogged(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	now := time.Now()
+	p := Pending{Recipient: "dsl@x.org", SchoolID: "1", ItemKey: "item1", RuleID: "r", Delivery: "immediate", Payload: []byte("{}")}
+	if err := s.AddPending(ctx, now, p); err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := s.ListPending(ctx, "immediate")
+	m := Message{Key: "alert-1", Kind: "alert", Recipient: "dsl@x.org", Subject: "s", Raw: []byte("raw")}
+	added, err := s.Enqueue(ctx, now, m, []int64{ps[0].ID}, []string{"item1"})
+	if err != nil || !added {
+		t.Fatalf("enqueue: added=%v err=%v", added, err)
+	}
+	if ps, _ := s.ListPending(ctx, "immediate"); len(ps) != 0 {
+		t.Errorf("pending rows left after enqueue: %d", len(ps))
+	}
+	// Enqueueing the same key again adds nothing.
+	if added, err := s.Enqueue(ctx, now, m, nil, nil); err != nil || added {
+		t.Errorf("re-enqueue: added=%v err=%v", added, err)
+	}
+	// The alert log now stops the same item reaching the same person again.
+	if err := s.AddPending(ctx, now, p); err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := s.ListPending(ctx, "immediate"); len(ps) != 0 {
+		t.Errorf("logged item queued again: %d rows", len(ps))
+	}
+	// Everything survives a reopen.
+	s.Close()
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	due, err := s2.Due(ctx, now.Add(time.Second), 10)
+	if err != nil || len(due) != 1 || string(due[0].Raw) != "raw" {
+		t.Fatalf("due after reopen = %+v, %v", due, err)
+	}
+}
+
+func TestOutboxLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.Now()
+	for _, k := range []string{"m1", "m2"} {
+		if _, err := s.Enqueue(ctx, now, Message{Key: k, Kind: "alert", Recipient: "a@x.org", Raw: []byte(k)}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, _ := s.Due(ctx, now, 10)
+	if len(due) != 2 {
+		t.Fatalf("due = %d, want 2", len(due))
+	}
+	if err := s.MarkRetry(ctx, due[0].ID, now.Add(time.Minute), "451 try later"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, due[1].ID, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.Due(ctx, now, 10); len(due) != 0 {
+		t.Errorf("due right after retry/fail = %d, want 0", len(due))
+	}
+	depth, oldest, err := s.OutboxStats(ctx)
+	if err != nil || depth != 1 || oldest.IsZero() {
+		t.Errorf("stats = %d %v %v", depth, oldest, err)
+	}
+	next, _ := s.NextDue(ctx)
+	if next.Sub(now.Add(time.Minute)).Abs() > time.Millisecond {
+		t.Errorf("next due = %v", next)
+	}
+	due, _ = s.Due(ctx, now.Add(2*time.Minute), 10)
+	if len(due) != 1 || due[0].Attempts != 1 || due[0].LastError != "451 try later" {
+		t.Fatalf("retry row = %+v", due)
+	}
+	if err := s.MarkSent(ctx, due[0].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if depth, _, _ := s.OutboxStats(ctx); depth != 0 {
+		t.Errorf("depth after sent = %d", depth)
+	}
+	failed, _ := s.Messages(ctx, StatusFailed, 10)
+	if len(failed) != 1 || failed[0].LastError != "550 no such user" {
+		t.Errorf("failed = %+v", failed)
+	}
+}
+
+func TestFeedStateRoundTripAndPurge(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.UnixMilli(time.Now().UnixMilli())
+	st := FeedState{FeedID: "f", ETag: `"abc"`, LastModified: "Wed, 25 Nov 2026 08:00:00 GMT", LastSuccess: now, Failures: 2, NextPoll: now.Add(time.Hour), ItemsSeen: 7}
+	if err := s.PutFeedState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.FeedState(ctx, "f")
+	if err != nil || !ok || got.ETag != st.ETag || !got.LastSuccess.Equal(now) || got.Failures != 2 || got.ItemsSeen != 7 {
+		t.Fatalf("got %+v ok=%v err=%v", got, ok, err)
+	}
+	if _, ok, _ := s.FeedState(ctx, "other"); ok {
+		t.Error("unknown feed reported as stored")
+	}
+	old := now.Add(-100 * 24 * time.Hour)
+	s.RecordItems(ctx, old, []Item{{Key: "old", FeedID: "f"}})
+	s.RecordItems(ctx, now, []Item{{Key: "new", FeedID: "f"}})
+	n, err := s.Purge(ctx, now.Add(-90*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	if seen, _ := s.Seen(ctx, "old"); seen {
+		t.Error("old item survived the purge")
+	}
+	if seen, _ := s.Seen(ctx, "new"); !seen {
+		t.Error("new item purged")
+	}
+}
