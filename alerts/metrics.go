@@ -1,0 +1,99 @@
+package alerts
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schoolwatch/schoolwatch/store"
+)
+
+// Metrics are the alert pipeline's Prometheus metrics.
+type Metrics struct {
+	findings     *prometheus.CounterVec
+	enqueuedC    *prometheus.CounterVec
+	results      *prometheus.CounterVec
+	depth        prometheus.Gauge
+	oldest       prometheus.Gauge
+	sendDur      prometheus.Histogram
+}
+
+// NewMetrics registers the alert metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_findings_total",
+			Help: "Rule matches on new items, by rule, category and severity.",
+		}, []string{"rule", "category", "severity"}),
+		enqueuedC: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_mails_queued_total",
+			Help: "Mails written to the outbox, by kind.",
+		}, []string{"kind"}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_alerts_total",
+			Help: "Outbox delivery attempts by result: sent, failed (permanent), retried (temporary failure).",
+		}, []string{"result"}),
+		depth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "schoolwatch_outbox_depth",
+			Help: "Mails waiting in the outbox.",
+		}),
+		oldest: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "schoolwatch_outbox_oldest_age_seconds",
+			Help: "Age of the oldest mail waiting in the outbox (0 when empty).",
+		}),
+		sendDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "schoolwatch_smtp_send_duration_seconds",
+			Help:    "Time to hand one mail to the SMTP server (or write it to a file).",
+			Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
+	}
+	for _, r := range []string{"sent", "failed", "retried"} {
+		m.results.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(m.findings, m.enqueuedC, m.results, m.depth, m.oldest, m.sendDur)
+	}
+	return m
+}
+
+// Finding counts one rule match.
+func (m *Metrics) Finding(rule, category, severity string) {
+	if m != nil {
+		m.findings.WithLabelValues(rule, category, severity).Inc()
+	}
+}
+
+func (m *Metrics) enqueued(kind string) {
+	if m != nil {
+		m.enqueuedC.WithLabelValues(kind).Inc()
+	}
+}
+
+func (m *Metrics) result(r string) {
+	if m != nil {
+		m.results.WithLabelValues(r).Inc()
+	}
+}
+
+func (m *Metrics) sendDuration(d time.Duration) {
+	if m != nil {
+		m.sendDur.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) updateOutbox(ctx context.Context, st *store.Store, now time.Time) {
+	if m == nil {
+		return
+	}
+	depth, oldest, err := st.OutboxStats(ctx)
+	if err != nil {
+		return
+	}
+	m.depth.Set(float64(depth))
+	if oldest.IsZero() {
+		m.oldest.Set(0)
+	} else {
+		m.oldest.Set(now.Sub(oldest).Seconds())
+	}
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+func init() {
+	register(&command{
+		name:    "check",
+		usage:   "-config FILE",
+		summary: "validate the config; exit 1 listing every problem as file:line: field: message",
+		run:     runCheck,
+	})
+}
+
+func runCheck(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("check")
+	if _, err := parse(fs, args); err != nil {
+		return &exitError{code: 2}
+	}
+	s, err := load(e.configPath, time.Now())
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	for _, w := range s.warnings {
+		fmt.Fprintf(e.stderr, "%s: warning: %s\n", e.configPath, w)
+	}
+	fmt.Fprintf(e.stdout, "%s: OK: %d schools, %d feeds (%d to poll), %d rules\n", e.configPath, len(s.cfg.Schools), len(s.cfg.Feeds), len(s.feeds), len(s.cfg.Rules))
+	return nil
+}

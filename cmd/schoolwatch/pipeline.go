@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/watchers"
+)
+
+// intake is the watchers' Sink: it matches each polled item against the
+// schools and rules, routes the findings, and records items and findings in
+// one transaction.
+type intake struct {
+	store   *store.Store // nil: dry run, nothing recorded
+	matcher *rules.Matcher
+	router  *alerts.Router
+	metrics *alerts.Metrics
+	// onFinding, if set, sees every finding on an item that may alert.
+	onFinding func(watchers.Item, rules.Finding)
+	// critical, if set, is called when a critical finding was recorded.
+	critical func()
+
+	mu sync.Mutex // serialises onFinding
+}
+
+// Items implements watchers.Sink.
+func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.Item, now time.Time) (watchers.Counts, error) {
+	recs := make([]store.Item, 0, len(items))
+	var found [][]rules.Finding
+	for _, it := range items {
+		rec := store.Item{Key: it.Key, FeedID: it.FeedID, Published: it.Published, Alert: !it.TooOld}
+		var fs []rules.Finding
+		if rec.Alert {
+			fs = in.matcher.Match(it.Content())
+			rec.Pending = in.router.Route(it, fs)
+		}
+		found = append(found, fs)
+		recs = append(recs, rec)
+	}
+	if in.store == nil {
+		n := 0
+		for i, it := range items {
+			if !it.TooOld {
+				n++
+				in.report(it, found[i])
+			}
+		}
+		return watchers.Counts{New: len(items), TooOld: len(items) - n}, nil
+	}
+	isNew, err := in.store.RecordItems(ctx, now, recs)
+	if err != nil {
+		return watchers.Counts{}, err
+	}
+	var c watchers.Counts
+	critical := false
+	for i, it := range items {
+		if !isNew[i] {
+			continue
+		}
+		c.New++
+		if it.TooOld {
+			c.TooOld++
+			continue
+		}
+		in.report(it, found[i])
+		for _, fd := range found[i] {
+			critical = critical || fd.Severity == alerts.Critical
+		}
+	}
+	if critical && in.critical != nil {
+		in.critical()
+	}
+	return c, nil
+}
+
+func (in *intake) report(it watchers.Item, fs []rules.Finding) {
+	for _, fd := range fs {
+		in.metrics.Finding(fd.Rule, fd.Category, fd.Severity)
+		if in.onFinding != nil {
+			in.mu.Lock()
+			in.onFinding(it, fd)
+			in.mu.Unlock()
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/robfig/cron/v3"
+
+	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/watchers"
+)
+
+// service is the long-lived part of the daemon: the store and the metrics
+// registry outlive config reloads.
+type service struct {
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	store *store.Store
+	wm    *watchers.Metrics
+	am    *alerts.Metrics
+	dm    *daemonMetrics
+}
+
+type daemonMetrics struct {
+	reloads     *prometheus.CounterVec
+	lastReload  prometheus.Gauge
+	lastPurge   prometheus.Gauge
+	purged      prometheus.Counter
+}
+
+func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*service, error) {
+	st, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "schoolwatch_build_info",
+		Help: "Always 1; labels carry the version and Go version.",
+	}, []string{"version", "goversion"})
+	bi.WithLabelValues(buildVersion(), runtime.Version()).Set(1)
+	dm := &daemonMetrics{
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_config_reloads_total",
+			Help: "Config reloads (SIGHUP) by result: success or failure.",
+		}, []string{"result"}),
+		lastReload: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "schoolwatch_config_last_reload_success_timestamp_seconds",
+			Help: "When the running config was loaded (Unix time).",
+		}),
+		lastPurge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "schoolwatch_store_last_purge_timestamp_seconds",
+			Help: "When old items and mails were last purged (Unix time).",
+		}),
+		purged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "schoolwatch_store_purged_rows_total",
+			Help: "Rows removed by retention purges.",
+		}),
+	}
+	dm.reloads.WithLabelValues("success")
+	dm.reloads.WithLabelValues("failure")
+	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
+	return &service{log: log, reg: reg, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), dm: dm}, nil
+}
+
+// generation is everything built from one config; a reload replaces it.
+type generation struct {
+	s         *setup
+	svc       *service
+	scheduler *watchers.Scheduler
+	grouper   *alerts.Grouper
+	sender    *alerts.Sender
+	flushNow  chan struct{}
+	running   atomic.Bool
+}
+
+func (svc *service) build(s *setup) (*generation, error) {
+	cfg := s.cfg
+	var d alerts.Deliverer
+	if cfg.Mail.SMTP != nil {
+		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
+		if err != nil {
+			return nil, err
+		}
+		d = sd
+	} else {
+		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
+	}
+	g := &generation{s: s, svc: svc, flushNow: make(chan struct{}, 1)}
+	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
+	g.grouper = &alerts.Grouper{
+		Store: svc.store,
+		Renderer: &alerts.Renderer{
+			Pack: s.pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
+		},
+		GroupWait: cfg.Mail.GroupWait.Duration,
+		Log:       svc.log,
+		Metrics:   svc.am,
+		Wake:      g.sender.Wake,
+	}
+	in := &intake{
+		store:   svc.store,
+		matcher: s.matcher,
+		router:  alerts.NewRouter(cfg, svc.log),
+		metrics: svc.am,
+		critical: func() {
+			select {
+			case g.flushNow <- struct{}{}:
+			default:
+			}
+		},
+	}
+	g.scheduler = &watchers.Scheduler{
+		Poller: &watchers.Poller{
+			Store: svc.store, Fetcher: watchers.NewFetcher(cfg.Defaults.UserAgent), Sink: in, Log: svc.log, Metrics: svc.wm,
+		},
+		Feeds:       s.feeds,
+		Location:    cfg.Location,
+		PollOnStart: true,
+		Log:         svc.log,
+	}
+	return g, nil
+}
+
+// run runs the generation until ctx is done and everything it started has stopped.
+func (g *generation) run(ctx context.Context) error {
+	cfg := g.s.cfg
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	spawn := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				g.svc.log.Error(name+" stopped", "err", err)
+				select {
+				case errc <- fmt.Errorf("%s: %w", name, err):
+				default:
+				}
+			}
+		}()
+	}
+	spawn("scheduler", g.scheduler.Run)
+	spawn("sender", g.sender.Run)
+	spawn("grouper", g.groupLoop)
+
+	c := cron.New(cron.WithLocation(cfg.Location), cron.WithParser(config.CronParser))
+	if _, err := c.AddFunc(cfg.Mail.DigestSchedule, func() {
+		if n, err := g.grouper.Digest(ctx, time.Now()); err != nil {
+			g.svc.log.Error("digest", "err", err)
+		} else if n > 0 {
+			g.svc.log.Info("digests queued", "mails", n)
+		}
+	}); err != nil {
+		return err
+	}
+	if _, err := c.AddFunc("@every 1h", func() { g.purge(ctx) }); err != nil {
+		return err
+	}
+	c.Start()
+	g.purge(ctx)
+	g.running.Store(true)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	g.running.Store(false)
+	<-c.Stop().Done()
+	wg.Wait()
+	return err
+}
+
+func (g *generation) groupLoop(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-g.flushNow:
+		}
+		if _, err := g.grouper.Flush(ctx, time.Now(), false); err != nil && !errors.Is(err, context.Canceled) {
+			g.svc.log.Error("group findings", "err", err)
+		}
+	}
+}
+
+func (g *generation) purge(ctx context.Context) {
+	before := time.Now().Add(-g.s.cfg.Store.Retention.Duration)
+	n, err := g.svc.store.Purge(ctx, before)
+	if err != nil {
+		g.svc.log.Error("purge", "err", err)
+		return
+	}
+	g.svc.dm.lastPurge.SetToCurrentTime()
+	g.svc.dm.purged.Add(float64(n))
+	if n > 0 {
+		g.svc.log.Info("purged old records", "rows", n, "before", before.Format(time.RFC3339))
+	}
+}

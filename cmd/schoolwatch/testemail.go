@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/store"
+)
+
+func init() {
+	register(&command{
+		name:    "test-email",
+		usage:   "--to ADDR -config FILE",
+		summary: "send one test mail through the configured delivery and report the result",
+		run:     runTestEmail,
+	})
+}
+
+func runTestEmail(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("test-email")
+	to := fs.String("to", "", "recipient `ADDR`")
+	if _, err := parse(fs, args); err != nil {
+		return &exitError{code: 2}
+	}
+	if *to == "" {
+		return &exitError{code: 2, err: errors.New("schoolwatch test-email: --to ADDR is required")}
+	}
+	s, err := load(e.configPath, time.Now())
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	cfg := s.cfg
+	now := time.Now()
+	key := fmt.Sprintf("test-%d", now.UnixNano())
+	raw, err := alerts.BuildMessage(alerts.Envelope{
+		From: cfg.Mail.From, To: *to, Subject: cfg.Mail.SubjectPrefix + " Test message", MessageID: alerts.MessageID(key, alerts.Hostname()), Date: now,
+	}, "This is a test message from schoolwatch. If you can read it, alerts can reach you.\n", "<p>This is a test message from schoolwatch. If you can read it, alerts can reach you.</p>")
+	if err != nil {
+		return err
+	}
+	var d alerts.Deliverer
+	where := ""
+	if cfg.Mail.SMTP != nil {
+		if d, err = alerts.NewSMTPDeliverer(&cfg.Mail); err != nil {
+			return err
+		}
+		where = fmt.Sprintf("via %s:%d", cfg.Mail.SMTP.Host, cfg.Mail.SMTP.Port)
+	} else {
+		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
+		where = "as a file in " + cfg.Resolve(cfg.Mail.Dir)
+	}
+	m := store.Message{Key: key, Kind: "test", Recipient: *to, Subject: "Test message", Raw: raw, Created: now}
+	if err := d.Deliver(ctx, m); err != nil {
+		return fmt.Errorf("delivery %s failed: %w", where, err)
+	}
+	fmt.Fprintf(e.stdout, "test mail to %s delivered %s\n", *to, where)
+	return nil
+}

@@ -1,0 +1,368 @@
+package guidance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Contact is a source of help shown in alerts.
+type Contact struct {
+	ID, Name, Phone, Email, URL, Hours, Area, Notes string // Area e.g. "Kent", "England", "UK"
+	// Verified is the day someone last checked the contact against its
+	// public source (URL).
+	Verified time.Time
+	// Configured is true for a contact that came from config
+	// (guidance.contacts) rather than the built-in pack.
+	Configured bool
+}
+
+// MaxContactAge is how long a contact stays trusted after it was verified;
+// check warns about older ones (see StaleContacts).
+const MaxContactAge = 365 * 24 * time.Hour
+
+// BuiltinArea is the area whose local numbers the built-in pack carries as a
+// worked example.
+const BuiltinArea = "Kent"
+
+// nationalAreas cover every school in England.
+var nationalAreas = []string{"", "England", "UK", "United Kingdom", "England and Wales", "Great Britain", "GB", "national"}
+
+func isNational(area string) bool {
+	return slices.ContainsFunc(nationalAreas, func(a string) bool { return strings.EqualFold(a, strings.TrimSpace(area)) })
+}
+
+// contactFile is one entry of the built-in contacts.yml.
+type contactFile struct {
+	ID       string `yaml:"id"`
+	Name     string `yaml:"name"`
+	Phone    string `yaml:"phone"`
+	Email    string `yaml:"email"`
+	URL      string `yaml:"url"`
+	Hours    string `yaml:"hours"`
+	Area     string `yaml:"area"`
+	Notes    string `yaml:"notes"`
+	Verified string `yaml:"verified"`
+}
+
+// parseContacts reads the built-in contact list. Every contact must carry an
+// https source and the day it was verified, so the mail can show both.
+func parseContacts(file string, src []byte) ([]Contact, error) {
+	var raw []contactFile
+	if err := yaml.UnmarshalWithOptions(src, &raw, yaml.DisallowUnknownField()); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			return nil, &FileError{file, ye.GetToken().Position.Line, ye.GetMessage()}
+		}
+		return nil, &FileError{file, 0, err.Error()}
+	}
+	idLines := map[string]int{}
+	for i, l := range strings.Split(string(src), "\n") {
+		if v, ok := strings.CutPrefix(l, "- id:"); ok {
+			idLines[strings.TrimSpace(v)] = i + 1
+		}
+	}
+	var errs []error
+	var out []Contact
+	seen := map[string]bool{}
+	for i, c := range raw {
+		line := idLines[c.ID]
+		bad := func(format string, args ...any) {
+			errs = append(errs, &FileError{file, line, fmt.Sprintf("contact %d (%s): ", i+1, c.ID) + fmt.Sprintf(format, args...)})
+		}
+		if !idPattern.MatchString(c.ID) {
+			bad("id must be lower-case letters, digits and hyphens")
+		}
+		if seen[c.ID] {
+			bad("duplicate id")
+		}
+		seen[c.ID] = true
+		if c.Name == "" {
+			bad("name is required")
+		}
+		if c.Phone == "" && c.Email == "" && c.URL == "" {
+			bad("needs a phone, email or url")
+		}
+		if u, err := url.Parse(c.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("url %q must be the https address of the public page the details came from", c.URL)
+		}
+		v, err := time.Parse(time.DateOnly, c.Verified)
+		if err != nil {
+			bad("verified %q must be a date (YYYY-MM-DD)", c.Verified)
+		}
+		out = append(out, Contact{
+			ID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL,
+			Hours: c.Hours, Area: c.Area, Notes: strings.TrimSpace(c.Notes), Verified: v,
+		})
+	}
+	return out, errors.Join(errs...)
+}
+
+// Contacts returns the pack's contacts: the built-in ones, or after
+// WithContacts the merged list, configured ones included (so check can warn
+// about any of them going stale).
+func (p *Pack) Contacts() []Contact { return slices.Clone(p.contacts) }
+
+// ConfiguredContacts returns the contacts given to WithContacts, marked
+// Configured, with the IDs they were given in the pack.
+func (p *Pack) ConfiguredContacts() []Contact { return slices.Clone(p.configured) }
+
+// WithContacts returns a copy of the pack whose contact list is cs (from
+// config, guidance.contacts) overriding built-in contacts with the same ID,
+// Name or email address, plus the remaining built-in contacts. An overriding
+// contact takes the built-in one's ID, so sections that point to it show the
+// configured details, and keeps the built-in hours and notes when it has none.
+//
+// When any configured contact names a local area other than Kent (Area set,
+// and not a national one such as "England" or "UK"), the built-in Kent
+// numbers are left out: a school elsewhere must not be sent to Kent's LADO.
+//
+// Calling WithContacts again starts from the built-in contacts, not from the
+// previous call's result.
+func (p *Pack) WithContacts(cs []Contact) *Pack {
+	q := p.clone()
+	merged := slices.Clone(p.builtin)
+	elsewhere := false
+	configured := make([]Contact, 0, len(cs))
+	for _, c := range cs {
+		c.Configured = true
+		if !isNational(c.Area) && !strings.EqualFold(strings.TrimSpace(c.Area), BuiltinArea) {
+			elsewhere = true
+		}
+		if i := slices.IndexFunc(merged, func(b Contact) bool { return !b.Configured && sameContact(b, c) }); i >= 0 {
+			b := merged[i]
+			if c.ID == "" {
+				c.ID = b.ID
+			}
+			// Descriptions carry over; reachable details and their source
+			// come only from config, so they are never shown under a date
+			// the built-in pack did not check.
+			if c.Hours == "" {
+				c.Hours = b.Hours
+			}
+			if c.Notes == "" {
+				c.Notes = b.Notes
+			}
+			merged[i] = c
+		} else {
+			if c.ID == "" {
+				c.ID = uniqueID(merged, "local-"+slug(c.Name))
+			}
+			merged = append(merged, c)
+		}
+		configured = append(configured, c)
+	}
+	if elsewhere {
+		merged = slices.DeleteFunc(merged, func(c Contact) bool {
+			return !c.Configured && strings.EqualFold(c.Area, BuiltinArea)
+		})
+	}
+	q.contacts = merged
+	q.configured = configured
+	return q
+}
+
+func sameContact(a, b Contact) bool {
+	eq := func(x, y string) bool {
+		x, y = strings.Join(strings.Fields(x), " "), strings.Join(strings.Fields(y), " ")
+		return x != "" && strings.EqualFold(x, y)
+	}
+	return eq(a.ID, b.ID) || eq(a.Name, b.Name) || eq(a.Email, b.Email)
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	s = strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if s == "" {
+		s = "contact"
+	}
+	return s
+}
+
+func uniqueID(cs []Contact, id string) string {
+	taken := func(id string) bool { return slices.ContainsFunc(cs, func(c Contact) bool { return c.ID == id }) }
+	for n, base := 2, id; taken(id); n++ {
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
+	return id
+}
+
+func (p *Pack) contactByID(id string) (Contact, bool) {
+	i := slices.IndexFunc(p.contacts, func(c Contact) bool { return c.ID == id })
+	if i < 0 {
+		return Contact{}, false
+	}
+	return p.contacts[i], true
+}
+
+func (p *Pack) contactIDs() []string {
+	ids := make([]string, len(p.contacts))
+	for i, c := range p.contacts {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// ContactsFor returns the contacts a section refers to, resolved against the
+// pack's (possibly configured) contacts, followed by every configured
+// contact it did not already name. References to contacts that WithContacts
+// left out (Kent's, for a school elsewhere) are skipped.
+func (p *Pack) ContactsFor(s *Section) []Contact {
+	var out []Contact
+	have := map[string]bool{}
+	for _, id := range s.Contacts {
+		if c, ok := p.contactByID(id); ok && !have[c.ID] {
+			out = append(out, c)
+			have[c.ID] = true
+		}
+	}
+	for _, c := range p.configured {
+		if !have[c.ID] {
+			out = append(out, c)
+			have[c.ID] = true
+		}
+	}
+	return out
+}
+
+// StaleContacts returns the contacts verified longer than maxAge before now,
+// or never, in the order given. check warns about them.
+func StaleContacts(cs []Contact, now time.Time, maxAge time.Duration) []Contact {
+	var out []Contact
+	for _, c := range cs {
+		if c.Verified.IsZero() || now.Sub(c.Verified) > maxAge {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// AreaNote explains whose numbers cs carries when some are Kent's built-in
+// ones, and what to do if there is no local contact at all. It returns ""
+// when cs needs no note.
+func AreaNote(cs []Contact) string {
+	kent, configured := false, false
+	for _, c := range cs {
+		kent = kent || (!c.Configured && strings.EqualFold(c.Area, BuiltinArea))
+		configured = configured || c.Configured
+	}
+	switch {
+	case kent:
+		return "Numbers marked Kent are Kent County Council's, given as a worked example. " +
+			"If your school is elsewhere, set your local LADO and safeguarding contacts in guidance.contacts."
+	case !configured:
+		return "No local contacts are configured: set your local LADO and safeguarding contacts in guidance.contacts."
+	}
+	return ""
+}
+
+// Label is the contact's name, followed by its area in brackets when the
+// area is local and the name does not already say it.
+func (c Contact) Label() string {
+	if isNational(c.Area) || strings.Contains(strings.ToLower(c.Name), strings.ToLower(strings.TrimSpace(c.Area))) {
+		return c.Name
+	}
+	return c.Name + " (" + strings.TrimSpace(c.Area) + ")"
+}
+
+// VerifiedText is how a contact's verification date is shown.
+func (c Contact) VerifiedText() string {
+	if c.Verified.IsZero() {
+		return "not verified"
+	}
+	return "verified " + c.Verified.Format("2 January 2006")
+}
+
+// Text renders one contact as a few lines of plain text, with its source and
+// when it was verified.
+func (c Contact) Text() string {
+	var b strings.Builder
+	b.WriteString(c.Label() + "\n")
+	var reach []string
+	if c.Phone != "" {
+		reach = append(reach, c.Phone)
+	}
+	if c.Email != "" {
+		reach = append(reach, c.Email)
+	}
+	if len(reach) > 0 {
+		b.WriteString("  " + strings.Join(reach, " · ") + "\n")
+	}
+	if c.Hours != "" {
+		b.WriteString("  " + c.Hours + "\n")
+	}
+	if c.Notes != "" {
+		wrapText(&b, c.Notes, "  ", "  ")
+	}
+	if c.URL != "" {
+		b.WriteString("  Source: " + c.URL + " (" + c.VerifiedText() + ")\n")
+	} else {
+		b.WriteString("  (" + c.VerifiedText() + ")\n")
+	}
+	return b.String()
+}
+
+// ContactsText renders contacts as plain text, followed by AreaNote.
+func ContactsText(cs []Contact) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(c.Text())
+	}
+	if n := AreaNote(cs); n != "" {
+		if len(cs) > 0 {
+			b.WriteString("\n")
+		}
+		wrapText(&b, n, "", "")
+	}
+	return b.String()
+}
+
+var contactsHTML = template.Must(template.New("contacts").Funcs(template.FuncMap{
+	// Digits and + only, so the URL is safe to mark as such.
+	"tel": func(s string) template.URL { return template.URL("tel:" + strings.Map(telRune, s)) },
+}).Parse(`<ul class="contacts">
+{{- range .Contacts}}
+<li><strong>{{.Label}}</strong>
+{{- if .Phone}}<br><a href="{{tel .Phone}}">{{.Phone}}</a>{{end}}
+{{- if .Email}}<br><a href="mailto:{{.Email}}">{{.Email}}</a>{{end}}
+{{- if .Hours}}<br>{{.Hours}}{{end}}
+{{- if .Notes}}<br>{{.Notes}}{{end}}
+<br><small>{{if .URL}}Source: <a href="{{.URL}}">{{.URL}}</a> ({{.VerifiedText}}){{else}}({{.VerifiedText}}){{end}}</small></li>
+{{- end}}
+</ul>
+{{- with .Note}}
+<p><em>{{.}}</em></p>
+{{- end}}
+`))
+
+func telRune(r rune) rune {
+	if (r >= '0' && r <= '9') || r == '+' {
+		return r
+	}
+	return -1
+}
+
+// ContactsHTML renders contacts as a safe HTML list, followed by AreaNote.
+func ContactsHTML(cs []Contact) template.HTML {
+	var buf bytes.Buffer
+	err := contactsHTML.Execute(&buf, struct {
+		Contacts []Contact
+		Note     string
+	}{cs, AreaNote(cs)})
+	if err != nil {
+		return template.HTML("<pre>" + template.HTMLEscapeString(ContactsText(cs)) + "</pre>")
+	}
+	return template.HTML(buf.String())
+}

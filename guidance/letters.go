@@ -1,0 +1,142 @@
+package guidance
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Letter describes a template letter in the pack.
+type Letter struct {
+	ID, Title, Summary string
+}
+
+// LetterData fills in a template letter. Empty fields appear as a bracketed
+// prompt, such as "[name of parent or carer]", for the writer to complete.
+type LetterData struct {
+	School, SchoolTown, Head, Date string
+	// HeadRole is the signatory's job title; "Headteacher" when empty.
+	HeadRole string
+	// Recipient is the person the letter is addressed to.
+	Recipient string
+	// Platform, PostURL and PostDate identify the post a letter is about.
+	Platform, PostURL, PostDate string
+	// MeetingDate is the proposed meeting, for the invitation.
+	MeetingDate string
+}
+
+type letter struct {
+	Letter
+	File string
+	tmpl *template.Template
+}
+
+// letterFront is the front matter of a letter file.
+type letterFront struct {
+	ID      string `yaml:"id"`
+	Title   string `yaml:"title"`
+	Summary string `yaml:"summary"`
+}
+
+// letterFuncs are available in letter templates.
+var letterFuncs = template.FuncMap{
+	// fill returns v, or the prompt when v is empty: {{fill .School "[school]"}}.
+	"fill": func(v, prompt string) string {
+		if strings.TrimSpace(v) == "" {
+			return prompt
+		}
+		return v
+	},
+}
+
+func parseLetter(file string, src []byte) (*letter, error) {
+	fmSrc, body, bodyLine, err := splitFrontMatter(file, src)
+	if err != nil {
+		return nil, err
+	}
+	var fm letterFront
+	if err := yaml.UnmarshalWithOptions(fmSrc, &fm, yaml.DisallowUnknownField()); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			return nil, &FileError{file, ye.GetToken().Position.Line + 1, "front matter: " + ye.GetMessage()}
+		}
+		return nil, &FileError{file, 2, fmt.Sprintf("front matter: %v", err)}
+	}
+	lines := keyLines(fmSrc)
+	at := func(key string) int {
+		if l, ok := lines[key]; ok {
+			return l
+		}
+		return 1
+	}
+	var errs []error
+	if !idPattern.MatchString(fm.ID) {
+		errs = append(errs, &FileError{file, at("id"), fmt.Sprintf("id: %q must be lower-case letters, digits and hyphens", fm.ID)})
+	}
+	if strings.TrimSpace(fm.Title) == "" {
+		errs = append(errs, &FileError{file, at("title"), "title: is required"})
+	}
+	if strings.TrimSpace(fm.Summary) == "" {
+		errs = append(errs, &FileError{file, at("summary"), "summary: is required"})
+	}
+	trimmed := strings.TrimLeft(string(body), "\n")
+	bodyLine += len(body) - len(trimmed)
+	// Template errors carry lines relative to the body; the name makes
+	// them read as file:line once offset.
+	t, err := template.New(file).Funcs(letterFuncs).Option("missingkey=error").Parse(trimmed)
+	if err != nil {
+		errs = append(errs, &FileError{file, bodyLine, err.Error()})
+	} else if err := t.Execute(&strings.Builder{}, LetterData{}); err != nil {
+		errs = append(errs, &FileError{file, bodyLine, err.Error()})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &letter{
+		Letter: Letter{ID: fm.ID, Title: strings.TrimSpace(fm.Title), Summary: strings.TrimSpace(fm.Summary)},
+		File:   file,
+		tmpl:   t,
+	}, nil
+}
+
+// Letters returns the pack's template letters, sorted by ID.
+func (p *Pack) Letters() []Letter {
+	var out []Letter
+	for _, id := range slices.Sorted(maps.Keys(p.letters)) {
+		out = append(out, p.letters[id].Letter)
+	}
+	return out
+}
+
+// Letter returns the letter with the given ID filled in with d, as plain
+// text ready to edit and send.
+func (p *Pack) Letter(id string, d LetterData) (string, error) {
+	l, ok := p.letters[id]
+	if !ok {
+		return "", fmt.Errorf("guidance: no letter %q (letters: %s)", id, strings.Join(slices.Sorted(maps.Keys(p.letters)), ", "))
+	}
+	if d.HeadRole == "" {
+		d.HeadRole = "Headteacher"
+	}
+	var b strings.Builder
+	if err := l.tmpl.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("guidance: letter %s: %w", id, err)
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n", nil
+}
+
+// LettersFor returns the letters a section offers.
+func (p *Pack) LettersFor(s *Section) []Letter {
+	var out []Letter
+	for _, id := range s.Letters {
+		if l, ok := p.letters[id]; ok {
+			out = append(out, l.Letter)
+		}
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+package rules
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Explain writes a human-readable report of how text is read: its
+// normalised words, the schools it mentions and through which alias, the
+// near misses (an ambiguous alias with no context nearby), and for every
+// rule whether it fires, shown as the query tree with each part marked. It
+// is what `schoolwatch explain` prints; users tune rules with it. Rules are
+// evaluated even when no school is mentioned, to show what would fire.
+func (m *Matcher) Explain(w io.Writer, text string) error {
+	bw := bufio.NewWriter(w)
+	sc := m.get()
+	defer m.put(sc)
+	sc.explain = true
+	m.scan(sc, text)
+	m.resolve(sc)
+	toks := sc.tok.toks
+	quoteText := func(s, e int32) string {
+		return strconv.Quote(text[toks[s].start:toks[e-1].end])
+	}
+	norm := strings.TrimSuffix(string(sc.tok.norm), " ")
+	if len(norm) > 300 {
+		norm = norm[:300] + " …"
+	}
+	fmt.Fprintf(bw, "Text: %d bytes, %d words\nNormalised: %s\n\n", len(text), len(toks), norm)
+
+	var order []int32
+	m.schoolOrder(sc, &order)
+	if len(order) == 0 {
+		fmt.Fprintln(bw, "Schools mentioned: none (rules cannot fire)")
+	} else {
+		fmt.Fprintln(bw, "Schools mentioned:")
+	}
+	for _, s := range order {
+		info := m.schools[s]
+		fmt.Fprintf(bw, "  %s %s (%s)\n", info.ID, info.Name, info.Town)
+		for _, mn := range sc.mentions {
+			if mn.school != s {
+				continue
+			}
+			ref := m.refFor(mn.pat, s)
+			fmt.Fprintf(bw, "    %s at bytes %d-%d: %s %q", quoteText(mn.start, mn.end), toks[mn.start].start, toks[mn.end-1].end, ref.kind, m.pats[mn.pat].text)
+			if ref.source != "" && Normalize(ref.source) != m.pats[mn.pat].text {
+				fmt.Fprintf(bw, " (from %q)", ref.source)
+			}
+			if ref.amb != ambClear {
+				fmt.Fprintf(bw, "; ambiguous (%s), counted because %s", ref.amb, m.contextFound(sc, s, mn))
+			}
+			fmt.Fprintln(bw)
+		}
+	}
+	if len(sc.misses) > 0 {
+		fmt.Fprintln(bw, "\nNear misses (ambiguous alias, no context within", ContextWindow, "words):")
+		for _, ms := range sc.misses {
+			info := m.schools[ms.school]
+			fmt.Fprintf(bw, "  %s %s: %s at bytes %d-%d is %s %q, %s; needs one of [%s] nearby\n",
+				info.ID, info.Name, quoteText(ms.start, ms.end), toks[ms.start].start, toks[ms.end-1].end,
+				ms.ref.kind, m.pats[ms.pat].text, ms.ref.amb, m.contextList(ms.school))
+		}
+	}
+
+	fmt.Fprintln(bw, "\nRules:")
+	m.findTerms(sc)
+	for _, r := range m.rules {
+		ok, _ := m.eval(sc, r.root)
+		verdict := "no match"
+		switch {
+		case ok && len(order) > 0:
+			verdict = "FIRES"
+		case ok:
+			verdict = "would fire, but no school is mentioned"
+		}
+		fmt.Fprintf(bw, "  %s [%s, %s, guidance %s]: %s\n", r.ID, r.Category, r.Severity, r.Guidance, verdict)
+		m.explainNode(bw, sc, text, r.query, r.root, "      ")
+	}
+	return bw.Flush()
+}
+
+// refFor returns school s's reading of pattern p.
+func (m *Matcher) refFor(p, s int32) aliasRef {
+	for _, r := range m.pats[p].refs {
+		if r.school == s {
+			return r
+		}
+	}
+	return aliasRef{}
+}
+
+func (m *Matcher) contextFound(sc *scratch, s int32, mn mention) string {
+	h := hit{pat: mn.pat, start: mn.start, end: mn.end}
+	for _, c := range sc.ctxHits {
+		if c.start >= h.start && c.end <= h.end || c.end <= h.start-ContextWindow || c.start >= h.end+ContextWindow {
+			continue
+		}
+		for _, p := range m.schools[s].ctx {
+			if p == c.pat {
+				return fmt.Sprintf("context %q is within %d words", m.pats[p].text, ContextWindow)
+			}
+		}
+	}
+	return "context is near"
+}
+
+func (m *Matcher) contextList(s int32) string {
+	var names []string
+	for _, p := range m.schools[s].ctx {
+		names = append(names, m.pats[p].text)
+	}
+	return strings.Join(names, ", ")
+}
+
+// explainNode prints one query node with whether it holds, and for terms
+// where they matched.
+func (m *Matcher) explainNode(w io.Writer, sc *scratch, text string, q *Query, n *cnode, indent string) {
+	ok, spans := m.eval(sc, n)
+	mark := "✗"
+	if ok {
+		mark = "✓"
+	}
+	toks := sc.tok.toks
+	switch n.op {
+	case OpTerm:
+		var at []string
+		for _, s := range spans {
+			b, e := toks[s.start].start, toks[s.end-1].end
+			at = append(at, fmt.Sprintf("%q@%d", text[b:e], b))
+			if len(at) == 5 {
+				at = append(at, "…")
+				break
+			}
+		}
+		fmt.Fprintf(w, "%s%s %s", indent, mark, q.Term.Text)
+		if len(at) > 0 {
+			fmt.Fprintf(w, ": %s", strings.Join(at, ", "))
+		}
+		fmt.Fprintln(w)
+		return
+	case OpNot:
+		fmt.Fprintf(w, "%s%s NOT (holds when the part below is absent)\n", indent, mark)
+	case OpAnd:
+		fmt.Fprintf(w, "%s%s AND (all of)\n", indent, mark)
+	case OpOr:
+		fmt.Fprintf(w, "%s%s OR (any of)\n", indent, mark)
+	case OpNear:
+		fmt.Fprintf(w, "%s%s NEAR/%d (at most %d words apart)\n", indent, mark, n.n, n.n)
+	}
+	for i, k := range n.kids {
+		m.explainNode(w, sc, text, q.Kids[i], k, indent+"  ")
+	}
+}

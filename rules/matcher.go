@@ -1,0 +1,460 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// School is one configured school (plain data, copied from config by the
+// caller).
+type School struct {
+	ID, Name, Town string
+	Aliases        []string
+	Hashtags       []string
+	Domains        []string
+	Context        []string // an ambiguous alias counts only near one of these or the town
+}
+
+// Rule is one configured keyword rule.
+type Rule struct {
+	ID, Query, Category, Severity, Guidance string
+}
+
+// Error is one compile problem. Field is a config path such as
+// "rules[2].query" or "schools[0].aliases[1]"; Msg says what is wrong, e.g.
+// "col 17: expected ')'".
+type Error struct {
+	Field, Msg string
+}
+
+func (e Error) Error() string { return e.Field + ": " + e.Msg }
+
+// Errors is every problem Compile found, in config order.
+type Errors []Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap lets errors.As reach a single Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+func fieldf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// SpanKind says what a Span matched.
+type SpanKind int
+
+const (
+	SchoolSpan SpanKind = iota // a mention of the school
+	RuleSpan                   // a term of the rule's query
+)
+
+func (k SpanKind) String() string {
+	if k == SchoolSpan {
+		return "school"
+	}
+	return "rule"
+}
+
+// Span is one piece of evidence: byte offsets [Start, End) into the text
+// given to Match, and the pattern that matched there, e.g. "st marys
+// folkestone" or "stab*".
+type Span struct {
+	Start, End int
+	Kind       SpanKind
+	Term       string
+}
+
+// Finding is one rule firing on an item that mentions one school.
+type Finding struct {
+	School   string // School.ID
+	Rule     string // Rule.ID
+	Category string
+	Severity string
+	Guidance string
+	Evidence []Span // school mention(s) and rule term(s), sorted by Start
+}
+
+// pattern is one normalised word sequence the scan looks for: an alias of
+// one or more schools, a context term, or both.
+type pattern struct {
+	text    string // words joined by single spaces
+	refs    []aliasRef
+	ctx     bool  // a town or context term of some school
+	collide int32 // next pattern with the same hash key, or -1
+}
+
+// aliasRef ties a pattern to a school.
+type aliasRef struct {
+	school int32
+	kind   aliasKind
+	amb    ambiguity
+	source string
+}
+
+type schoolInfo struct {
+	School
+	ctx []int32 // pattern indices of the town and context terms, sorted
+}
+
+// trie value layout: low 31 bits = pattern index + 1 (0: no pattern ends
+// here), top bit = some longer pattern continues from here.
+const (
+	trieCont = 1 << 31
+	trieMask = trieCont - 1
+)
+
+const bloomBits = 1 << 20
+
+// Matcher finds school mentions and evaluates rules. It is built once by
+// Compile and is safe for concurrent use.
+type Matcher struct {
+	schools []schoolInfo
+	pats    []pattern
+	trie    map[uint64]uint32 // hash of 1..k leading words → trie value
+	bloom   []uint64          // first-word filter in front of trie
+	rules   []compiledRule
+	terms   termIndex
+	pool    sync.Pool // *scratch
+}
+
+// Compile builds a Matcher from the configured schools and rules. It
+// returns Errors listing every problem found, not just the first.
+func Compile(schools []School, rules []Rule) (*Matcher, error) {
+	var errs Errors
+	bad := func(field, msg string) { errs = append(errs, Error{field, msg}) }
+	m := &Matcher{trie: make(map[uint64]uint32), bloom: make([]uint64, bloomBits/64)}
+	ids := map[string]int{}
+	index := map[string]int32{} // pattern text → index
+	patFor := func(words []string) int32 {
+		k := strings.Join(words, " ")
+		if i, ok := index[k]; ok {
+			return i
+		}
+		i := int32(len(m.pats))
+		m.pats = append(m.pats, pattern{text: k, collide: -1})
+		index[k] = i
+		m.insert(words, i)
+		return i
+	}
+	for si, s := range schools {
+		if s.ID == "" {
+			bad(fieldf("schools[%d].id", si), "missing")
+		} else if prev, dup := ids[s.ID]; dup {
+			bad(fieldf("schools[%d].id", si), fmt.Sprintf("duplicate id %q (also schools[%d])", s.ID, prev))
+		} else {
+			ids[s.ID] = si
+		}
+		info := schoolInfo{School: s}
+		ctx := contextTerms(s, si, bad)
+		for _, c := range ctx {
+			p := patFor(c)
+			m.pats[p].ctx = true
+			info.ctx = append(info.ctx, p)
+		}
+		slices.Sort(info.ctx)
+		info.ctx = slices.Compact(info.ctx)
+		for _, c := range schoolCandidates(s, si, ctx, bad) {
+			p := patFor(c.words)
+			ref := aliasRef{school: int32(si), kind: c.kind, amb: weakness(c.words, c.kind), source: c.source}
+			refs := m.pats[p].refs
+			if j := slices.IndexFunc(refs, func(r aliasRef) bool { return r.school == int32(si) }); j >= 0 {
+				// The same words reached twice (say a configured alias that is
+				// also a generated form): keep the more trusted reading.
+				if ref.amb < refs[j].amb || ref.amb == refs[j].amb && ref.kind < refs[j].kind {
+					refs[j] = ref
+				}
+				continue
+			}
+			m.pats[p].refs = append(refs, ref)
+		}
+		m.schools = append(m.schools, info)
+	}
+	for i := range m.pats {
+		if refs := m.pats[i].refs; len(refs) > 1 {
+			for j := range refs {
+				refs[j].amb = ambShared
+			}
+		}
+	}
+	m.compileRules(rules, bad)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	m.pool.New = func() any { return newScratch() }
+	return m, nil
+}
+
+// insert adds the keys of every prefix of words to the trie, the last one
+// pointing at pattern p.
+func (m *Matcher) insert(words []string, p int32) {
+	h := wordHash(words[0])
+	m.bloom[bloomIndex(h)/64] |= 1 << (bloomIndex(h) % 64)
+	for i := range words {
+		if i > 0 {
+			h = seqHash(h, wordHash(words[i]))
+		}
+		v := m.trie[h]
+		if i < len(words)-1 {
+			v |= trieCont
+		} else if v&trieMask == 0 {
+			v |= uint32(p + 1)
+		} else {
+			// Two patterns share a 64-bit key: chain them; the scan
+			// verifies the words anyway.
+			q := int32(v&trieMask) - 1
+			for m.pats[q].collide >= 0 {
+				q = m.pats[q].collide
+			}
+			m.pats[q].collide = p
+		}
+		m.trie[h] = v
+	}
+}
+
+func bloomIndex(h uint64) uint64 { return (h * 0x9E3779B97F4A7C15) >> (64 - 20) }
+
+// hit is a pattern found at tokens [start, end).
+type hit struct {
+	pat        int32
+	start, end int32
+}
+
+// mention is an accepted school mention.
+type mention struct {
+	school     int32
+	pat        int32
+	start, end int32 // token range
+}
+
+// scratch holds the per-call buffers, pooled so that matching an item that
+// mentions no school does not allocate.
+type scratch struct {
+	tok      *tokenizer
+	hits     []hit
+	ctxHits  []hit
+	mentions []mention
+	misses   []miss // filled only for Explain
+	ev       evalScratch
+	explain  bool
+}
+
+// miss is an ambiguous alias seen without context (for Explain).
+type miss struct {
+	school     int32
+	pat        int32
+	ref        aliasRef
+	start, end int32
+}
+
+func newScratch() any { return &scratch{tok: newTokenizer()} }
+
+// scan tokenises text and finds every pattern occurrence.
+func (m *Matcher) scan(sc *scratch, text string) {
+	t := sc.tok
+	t.tokenize(text)
+	sc.hits, sc.ctxHits = sc.hits[:0], sc.ctxHits[:0]
+	toks := t.toks
+	for i := range toks {
+		h := toks[i].hash
+		b := bloomIndex(h)
+		if m.bloom[b/64]&(1<<(b%64)) == 0 {
+			continue
+		}
+		for j := i; ; {
+			v, ok := m.trie[h]
+			if !ok {
+				break
+			}
+			if v&trieMask != 0 {
+				span := t.span(i, j+1)
+				for p := int32(v&trieMask) - 1; p >= 0; p = m.pats[p].collide {
+					if m.pats[p].text != string(span) {
+						continue
+					}
+					hh := hit{pat: p, start: int32(i), end: int32(j + 1)}
+					if len(m.pats[p].refs) > 0 {
+						sc.hits = append(sc.hits, hh)
+					}
+					if m.pats[p].ctx {
+						sc.ctxHits = append(sc.ctxHits, hh)
+					}
+				}
+			}
+			if v&trieCont == 0 || j+1 >= len(toks) {
+				break
+			}
+			j++
+			h = seqHash(h, toks[j].hash)
+		}
+	}
+}
+
+// resolve turns hits into accepted mentions: clear aliases count, ambiguous
+// ones only with the school's town or a context term within ContextWindow
+// words. A mention inside a longer mention of the same school is dropped.
+func (m *Matcher) resolve(sc *scratch) {
+	sc.mentions, sc.misses = sc.mentions[:0], sc.misses[:0]
+	for _, h := range sc.hits {
+		for _, r := range m.pats[h.pat].refs {
+			if r.amb != ambClear && !m.hasContext(sc, r.school, h) {
+				if sc.explain {
+					sc.misses = append(sc.misses, miss{r.school, h.pat, r, h.start, h.end})
+				}
+				continue
+			}
+			sc.mentions = append(sc.mentions, mention{r.school, h.pat, h.start, h.end})
+		}
+	}
+	if len(sc.mentions) < 2 {
+		return
+	}
+	slices.SortFunc(sc.mentions, func(a, b mention) int {
+		if a.school != b.school {
+			return int(a.school - b.school)
+		}
+		if a.start != b.start {
+			return int(a.start - b.start)
+		}
+		return int(b.end - a.end)
+	})
+	out := sc.mentions[:1]
+	for _, mn := range sc.mentions[1:] {
+		last := out[len(out)-1]
+		if mn.school == last.school && mn.start >= last.start && mn.end <= last.end {
+			continue
+		}
+		out = append(out, mn)
+	}
+	sc.mentions = out
+}
+
+func (m *Matcher) hasContext(sc *scratch, school int32, h hit) bool {
+	ctx := m.schools[school].ctx
+	for _, c := range sc.ctxHits {
+		if c.start >= h.start && c.end <= h.end {
+			continue // the alias's own words are not context
+		}
+		if c.end <= h.start-ContextWindow || c.start >= h.end+ContextWindow {
+			continue
+		}
+		if _, ok := slices.BinarySearch(ctx, c.pat); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Matcher) get() *scratch { return m.pool.Get().(*scratch) }
+
+func (m *Matcher) put(sc *scratch) {
+	sc.explain = false
+	// Do not keep huge buffers from one outsized item alive forever.
+	if cap(sc.tok.norm) > 1<<20 {
+		sc.tok = newTokenizer()
+	}
+	m.pool.Put(sc)
+}
+
+// MentionedSchools returns the IDs of schools mentioned in text, in order of
+// first mention. It does not evaluate rules, so it is cheaper than Match.
+func (m *Matcher) MentionedSchools(text string) []string {
+	sc := m.get()
+	defer m.put(sc)
+	m.scan(sc, text)
+	if len(sc.hits) == 0 {
+		return nil
+	}
+	m.resolve(sc)
+	return m.schoolOrder(sc, nil)
+}
+
+// schoolOrder returns the mentioned school IDs ordered by first mention.
+func (m *Matcher) schoolOrder(sc *scratch, idx *[]int32) []string {
+	if len(sc.mentions) == 0 {
+		return nil
+	}
+	type first struct{ school, at int32 }
+	var fs []first
+	for _, mn := range sc.mentions {
+		if n := len(fs); n > 0 && fs[n-1].school == mn.school {
+			continue // mentions are sorted by school, then start
+		}
+		fs = append(fs, first{mn.school, mn.start})
+	}
+	slices.SortStableFunc(fs, func(a, b first) int { return int(a.at - b.at) })
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = m.schools[f.school].ID
+		if idx != nil {
+			*idx = append(*idx, f.school)
+		}
+	}
+	return out
+}
+
+// Match reports one Finding per (school, rule) pair that fires on text,
+// which should be the item's plain text (title + "\n\n" + body). A rule
+// fires only on text that mentions a school, and is not evaluated at all
+// otherwise. Findings are ordered by first mention of the school, then by
+// rule order. Match returns nil when nothing matches.
+func (m *Matcher) Match(text string) []Finding {
+	sc := m.get()
+	defer m.put(sc)
+	m.scan(sc, text)
+	if len(sc.hits) == 0 {
+		return nil
+	}
+	m.resolve(sc)
+	if len(sc.mentions) == 0 || len(m.rules) == 0 {
+		return nil
+	}
+	fired := m.evalRules(sc)
+	if len(fired) == 0 {
+		return nil
+	}
+	var order []int32
+	m.schoolOrder(sc, &order)
+	toks := sc.tok.toks
+	var out []Finding
+	for _, s := range order {
+		var schoolSpans []Span
+		for _, mn := range sc.mentions {
+			if mn.school == s {
+				schoolSpans = append(schoolSpans, Span{
+					Start: int(toks[mn.start].start), End: int(toks[mn.end-1].end),
+					Kind: SchoolSpan, Term: m.pats[mn.pat].text,
+				})
+			}
+		}
+		for _, f := range fired {
+			r := &m.rules[f.rule]
+			ev := make([]Span, 0, len(schoolSpans)+len(f.spans))
+			ev = append(ev, schoolSpans...)
+			ev = append(ev, f.spans...)
+			slices.SortStableFunc(ev, func(a, b Span) int {
+				if a.Start != b.Start {
+					return a.Start - b.Start
+				}
+				return a.End - b.End
+			})
+			out = append(out, Finding{
+				School: m.schools[s].ID, Rule: r.ID, Category: r.Category,
+				Severity: r.Severity, Guidance: r.Guidance, Evidence: ev,
+			})
+		}
+	}
+	return out
+}

@@ -1,0 +1,323 @@
+package rules
+
+import (
+	"strings"
+)
+
+// ContextWindow is how many words either side of an ambiguous alias are
+// searched for the school's town or one of its context terms.
+const ContextWindow = 12
+
+// aliasKind says where an alias came from; it decides how far the alias is
+// trusted and is shown by Explain.
+type aliasKind uint8
+
+const (
+	kindName      aliasKind = iota // the school's configured name
+	kindAlias                      // a configured alias
+	kindHashtag                    // a configured hashtag, split or joined
+	kindDomain                     // a configured web domain
+	kindGenerated                  // St/Saint, C of E/CE, RC forms of the above
+	kindStripped                   // the name without "School", "Academy"…
+	kindJoined                     // words run together, as in #stmarysfolkestone
+)
+
+var kindNames = [...]string{"name", "alias", "hashtag", "domain", "generated alias", "short form", "joined form"}
+
+func (k aliasKind) String() string { return kindNames[k] }
+
+// ambiguity says why an alias needs context; ambClear means it does not.
+type ambiguity uint8
+
+const (
+	ambClear      ambiguity = iota
+	ambShared               // two or more schools have it
+	ambSingleWord           // one word alone
+	ambCommon               // made only of common or school-type words
+	ambDedication           // a church dedication such as "St Mary's"
+)
+
+var ambNames = [...]string{"", "shared by several schools", "a single word", "a common phrase", "a church dedication many schools share"}
+
+func (a ambiguity) String() string { return ambNames[a] }
+
+// candidate is one alias of one school before the shared table is built.
+type candidate struct {
+	words  []string
+	kind   aliasKind
+	source string // what the user wrote, or the name it was derived from
+}
+
+// weakness classifies an alias by its words alone (sharing is decided once
+// every school is known). Domains and multi-word hashtags are deliberate,
+// specific spellings and are never weak.
+func weakness(words []string, kind aliasKind) ambiguity {
+	if kind == kindDomain {
+		return ambClear
+	}
+	if kind == kindJoined || kind == kindHashtag && len(words) > 1 {
+		return ambClear
+	}
+	if len(words) == 1 {
+		return ambSingleWord
+	}
+	distinct, dedication := 0, false
+	for _, w := range words {
+		if dedicationWords[w] {
+			dedication = true
+		}
+		if !schoolWords[w] && !commonWords[w] && !dedicationWords[w] {
+			distinct++
+		}
+	}
+	switch {
+	case distinct == 0:
+		return ambCommon
+	case distinct == 1 && dedication:
+		return ambDedication
+	}
+	return ambClear
+}
+
+// Denomination spellings that mean the same thing. Each group's first entry
+// is canonical; every alias containing one spelling is also generated with
+// the others, and with the denomination left out.
+var denominations = [][][]string{
+	{{"church", "of", "england"}, {"c", "of", "e"}, {"ce"}, {"cofe"}, {"c", "e"}},
+	{{"roman", "catholic"}, {"rc"}, {"r", "c"}, {"catholic"}},
+}
+
+// typeSuffixes are trailing words people drop when they name a school in
+// passing ("St Mary's Primary", "Harbourside").
+var typeSuffixes = map[string]bool{
+	"school": true, "academy": true, "primary": true, "infant": true, "infants": true,
+	"junior": true, "juniors": true, "nursery": true, "and": true,
+}
+
+// variants returns the generated spellings of words: St/Saint, each
+// denomination spelling and none, and (stripped) the forms without trailing
+// school-type words. The input itself is not included.
+func variants(words []string) (generated, stripped [][]string) {
+	seen := map[string]bool{strings.Join(words, " "): true}
+	add := func(list *[][]string, ws []string) {
+		k := strings.Join(ws, " ")
+		if k == "" || seen[k] {
+			return
+		}
+		seen[k] = true
+		*list = append(*list, ws)
+	}
+	// St ↔ Saint
+	forms := [][]string{words}
+	alt := make([]string, len(words))
+	changed := false
+	for i, w := range words {
+		alt[i] = w
+		switch w {
+		case "st":
+			alt[i], changed = "saint", true
+		case "saint":
+			alt[i], changed = "st", true
+		}
+	}
+	if changed {
+		forms = append(forms, alt)
+	}
+	// denominations
+	for _, f := range forms {
+		for _, ws := range denominationForms(f) {
+			forms = appendUnique(forms, ws)
+		}
+	}
+	for _, f := range forms[1:] {
+		add(&generated, f)
+	}
+	// without a leading "the" and without trailing type words
+	for _, f := range forms {
+		ws := f
+		if len(ws) > 1 && ws[0] == "the" {
+			ws = ws[1:]
+			add(&stripped, ws)
+		}
+		for len(ws) > 1 && typeSuffixes[ws[len(ws)-1]] {
+			ws = ws[:len(ws)-1]
+			add(&stripped, ws)
+		}
+	}
+	return generated, stripped
+}
+
+func appendUnique(list [][]string, ws []string) [][]string {
+	k := strings.Join(ws, " ")
+	for _, l := range list {
+		if strings.Join(l, " ") == k {
+			return list
+		}
+	}
+	return append(list, ws)
+}
+
+// denominationForms returns words with its first denomination spelling
+// replaced by every other spelling of the same group, and removed.
+func denominationForms(words []string) [][]string {
+	for _, group := range denominations {
+		for _, spelling := range group {
+			at := indexSeq(words, spelling)
+			if at < 0 {
+				continue
+			}
+			var out [][]string
+			rest := words[at+len(spelling):]
+			for _, other := range group {
+				if equalSeq(other, spelling) {
+					continue
+				}
+				ws := append(append(append([]string{}, words[:at]...), other...), rest...)
+				out = append(out, ws)
+			}
+			if at > 0 {
+				out = append(out, append(append([]string{}, words[:at]...), rest...))
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func indexSeq(words, seq []string) int {
+	for i := 0; i+len(seq) <= len(words); i++ {
+		if equalSeq(words[i:i+len(seq)], seq) {
+			return i
+		}
+	}
+	return -1
+}
+
+func equalSeq(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// keepStripped reports whether a short form is worth matching. Short forms
+// that are common phrases ("Park", "The Grange") or that are only the
+// school's town or a context term ("Folkestone" from "Folkestone Academy")
+// would name a place, not the school, and are dropped; other ambiguous short
+// forms ("Harbourside") are kept and count only with context.
+func keepStripped(words []string, ctx [][]string) bool {
+	if weakness(words, kindStripped) == ambCommon {
+		return false
+	}
+	if len(words) == 1 && (commonWords[words[0]] || schoolWords[words[0]] || dedicationWords[words[0]]) {
+		return false
+	}
+	for _, c := range ctx {
+		if equalSeq(c, words) {
+			return false
+		}
+	}
+	return true
+}
+
+// domainWords normalises a configured domain or URL to the words it shows
+// in text: the scheme, "www." and any path are dropped.
+func domainWords(d string) []string {
+	d = strings.TrimSpace(strings.ToLower(d))
+	if _, rest, ok := strings.Cut(d, "://"); ok {
+		d = rest
+	}
+	d, _, _ = strings.Cut(d, "/")
+	d = strings.TrimPrefix(d, "www.")
+	return normWords(d)
+}
+
+// schoolCandidates returns every alias of s with its kind. Problems with
+// configured values are reported through bad(field, msg).
+func schoolCandidates(s School, idx int, ctx [][]string, bad func(field, msg string)) []candidate {
+	var out []candidate
+	field := func(name string, i int) string {
+		if i < 0 {
+			return fieldf("schools[%d].%s", idx, name)
+		}
+		return fieldf("schools[%d].%s[%d]", idx, name, i)
+	}
+	withVariants := func(words []string, kind aliasKind, source string) {
+		out = append(out, candidate{words, kind, source})
+		if len(words) > 1 && kind != kindHashtag {
+			out = append(out, candidate{[]string{strings.Join(words, "")}, kindJoined, source})
+		}
+		gen, strip := variants(words)
+		for _, g := range gen {
+			out = append(out, candidate{g, kindGenerated, source})
+		}
+		for _, g := range strip {
+			if keepStripped(g, ctx) {
+				out = append(out, candidate{g, kindStripped, source})
+			}
+		}
+	}
+	if ws := normWords(s.Name); len(ws) > 0 {
+		withVariants(ws, kindName, s.Name)
+	} else {
+		bad(field("name", -1), "has no letters or digits")
+	}
+	for i, a := range s.Aliases {
+		ws := normWords(a)
+		if len(ws) == 0 {
+			bad(field("aliases", i), "has no letters or digits")
+			continue
+		}
+		withVariants(ws, kindAlias, a)
+	}
+	for i, h := range s.Hashtags {
+		tag := strings.TrimSpace(h)
+		if !strings.HasPrefix(tag, "#") && !strings.HasPrefix(tag, "@") {
+			tag = "#" + tag
+		}
+		ws := normWords(tag)
+		if len(ws) == 0 {
+			bad(field("hashtags", i), "has no letters or digits")
+			continue
+		}
+		out = append(out, candidate{ws, kindHashtag, h})
+		if len(ws) > 1 {
+			out = append(out, candidate{[]string{strings.Join(ws, "")}, kindJoined, h})
+		}
+	}
+	for i, d := range s.Domains {
+		ws := domainWords(d)
+		if len(ws) < 2 {
+			bad(field("domains", i), "is not a domain name (expected something like school.kent.sch.uk)")
+			continue
+		}
+		out = append(out, candidate{ws, kindDomain, d})
+	}
+	return out
+}
+
+// contextTerms returns the normalised context terms of s, its town first.
+func contextTerms(s School, idx int, bad func(field, msg string)) [][]string {
+	var out [][]string
+	if s.Town != "" {
+		if ws := normWords(s.Town); len(ws) > 0 {
+			out = append(out, ws)
+		} else {
+			bad(fieldf("schools[%d].town", idx), "has no letters or digits")
+		}
+	}
+	for i, c := range s.Context {
+		ws := normWords(c)
+		if len(ws) == 0 {
+			bad(fieldf("schools[%d].context[%d]", idx, i), "has no letters or digits")
+			continue
+		}
+		out = append(out, ws)
+	}
+	return out
+}
