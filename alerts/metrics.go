@@ -11,12 +11,12 @@ import (
 
 // Metrics are the alert pipeline's Prometheus metrics.
 type Metrics struct {
-	findings     *prometheus.CounterVec
-	enqueuedC    *prometheus.CounterVec
-	results      *prometheus.CounterVec
-	depth        prometheus.Gauge
-	oldest       prometheus.Gauge
-	sendDur      prometheus.Histogram
+	findings  *prometheus.CounterVec
+	enqueuedC *prometheus.CounterVec
+	results   *prometheus.CounterVec
+	depth     prometheus.Gauge
+	oldest    prometheus.Gauge
+	sendDur   prometheus.Histogram
 }
 
 // NewMetrics registers the alert metrics with reg.

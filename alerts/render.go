@@ -55,7 +55,7 @@ var colours = map[string]string{"critical": "#b00020", "high": "#c25400", "norma
 
 type entryView struct {
 	Severity, Label, School, Title, Source, Author, When, Link, Why, Advice, Colour string
-	Excerpt                                                                      []rules.Fragment
+	Excerpt                                                                         []rules.Fragment
 }
 
 type sectionView struct {

@@ -6,16 +6,16 @@ import (
 
 // Config is the whole schoolwatch configuration.
 type Config struct {
-	Timezone string        `yaml:"timezone"`
-	Store    Store         `yaml:"store"`
-	HTTP     HTTP          `yaml:"http"`
-	Mail     Mail          `yaml:"mail"`
-	Guidance Guidance      `yaml:"guidance"`
-	Defaults FeedDefaults  `yaml:"defaults"`
-	Roles    []string      `yaml:"roles"` // extra leader roles on top of KnownRoles
-	Schools  []School      `yaml:"schools"`
-	Feeds    []Feed        `yaml:"feeds"`
-	Rules    []Rule        `yaml:"rules"`
+	Timezone string         `yaml:"timezone"`
+	Store    Store          `yaml:"store"`
+	HTTP     HTTP           `yaml:"http"`
+	Mail     Mail           `yaml:"mail"`
+	Guidance Guidance       `yaml:"guidance"`
+	Defaults FeedDefaults   `yaml:"defaults"`
+	Roles    []string       `yaml:"roles"` // extra leader roles on top of KnownRoles
+	Schools  []School       `yaml:"schools"`
+	Feeds    []Feed         `yaml:"feeds"`
+	Rules    []Rule         `yaml:"rules"`
 	Location *time.Location `yaml:"-"` // Timezone, loaded
 
 	// File is the path the config was loaded from ("" for an in-memory one).

@@ -48,12 +48,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	running := map[string]bool{}
-	var jobs []func()
+	var jobs []func(delay time.Duration)
 	for _, f := range s.Feeds {
 		if st, _, err := s.Poller.Store.FeedState(ctx, f.ID); err == nil {
 			s.Poller.Metrics.Register(f, st)
 		}
-		job := func() {
+		job := func(delay time.Duration) {
 			mu.Lock()
 			if running[f.ID] || ctx.Err() != nil {
 				mu.Unlock()
@@ -66,22 +66,24 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				defer wg.Done()
 				defer func() { mu.Lock(); delete(running, f.ID); mu.Unlock() }()
 				select {
-				case <-time.After(s.jitter(f.ID)):
+				case <-time.After(delay):
 				case <-ctx.Done():
 					return
 				}
 				s.pollIfDue(ctx, f, sem)
 			}()
 		}
-		if _, err := c.AddFunc(f.Schedule, job); err != nil {
+		if _, err := c.AddFunc(f.Schedule, func() { job(s.jitter(f.ID)) }); err != nil {
 			return fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
 		}
 		jobs = append(jobs, job)
 	}
 	c.Start()
 	if s.PollOnStart {
+		// At start there is no herd to spread: the concurrency bound
+		// already paces the first round.
 		for _, job := range jobs {
-			job()
+			job(0)
 		}
 	}
 	<-ctx.Done()

@@ -32,10 +32,10 @@ type service struct {
 }
 
 type daemonMetrics struct {
-	reloads     *prometheus.CounterVec
-	lastReload  prometheus.Gauge
-	lastPurge   prometheus.Gauge
-	purged      prometheus.Counter
+	reloads    *prometheus.CounterVec
+	lastReload prometheus.Gauge
+	lastPurge  prometheus.Gauge
+	purged     prometheus.Counter
 }
 
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*service, error) {
