@@ -222,3 +222,47 @@ func TestVersionAndUsage(t *testing.T) {
 }
 
 type mimeDecoder = mime.WordDecoder
+
+func TestUnreachableFeedDoesNotStopTheCycle(t *testing.T) {
+	dir := t.TempDir()
+	feeds := serveDemoFeeds(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close() // nothing listens there any more
+	cfg := demoConfig(t, dir, feeds.URL, "")
+	b, _ := os.ReadFile(cfg)
+	extra := strings.Replace(string(b), "rules:\n", "  - id: gone\n    url: "+deadURL+"/feed.xml\n  - id: broken\n    url: "+feeds.URL+"/../README.md\nrules:\n", 1)
+	os.WriteFile(cfg, []byte(extra), 0o600)
+	_, stderr, code := run(t, "once", "--send", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "gone: error: network") || !strings.Contains(stderr, "(2 failed)") {
+		t.Errorf("the failing feeds are not reported:\n%s", stderr)
+	}
+	if got := summarise(readEML(t, filepath.Join(dir, "var/mail"))); !slices.Equal(got, wantDemoMails) {
+		t.Errorf("with a dead feed in the cycle the others produced:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestTestEmail(t *testing.T) {
+	dir := t.TempDir()
+	srv := smtptest.Start(t)
+	cfg := demoConfig(t, dir, "https://feeds.invalid", fmt.Sprintf("  smtp: { host: %s, port: %d, tls: none }\n", srv.Host(), srv.Port()))
+	out, stderr, code := run(t, "test-email", "--to", "it@school.example.org", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "it@school.example.org" || !strings.Contains(out, "delivered") {
+		t.Fatalf("got %d messages, output %q", len(msgs), out)
+	}
+	pm, _ := msgs[0].Parse()
+	if pm.Header.Get("Message-ID") == "" {
+		t.Error("test mail has no Message-ID")
+	}
+	srv.Close()
+	if _, stderr, code := run(t, "test-email", "--to", "it@school.example.org", "-config", cfg); code != 1 || !strings.Contains(stderr, "delivery via") {
+		t.Errorf("with the server down: exit %d, %s", code, stderr)
+	}
+}
