@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -45,7 +46,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	var cur *generation
+	var cur atomic.Pointer[generation] // read by /readyz
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
 	if s.cfg.HTTP.Listen != "off" {
@@ -53,7 +54,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 			if err := svc.store.Ping(ctx); err != nil {
 				return err
 			}
-			if g := cur; g == nil || !g.running.Load() {
+			if g := cur.Load(); g == nil || !g.running.Load() {
 				return errors.New("scheduler not running")
 			}
 			return nil
@@ -74,7 +75,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		cur = g
+		cur.Store(g)
 		next, err := runGeneration(ctx, g, hup, e.configPath, svc, log)
 		if next == nil {
 			return err
