@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -32,7 +33,7 @@ func TestRecordItemsDedupesAndQueues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []bool{true, true, false}; !equal(isNew, want) {
+	if want := []bool{true, true, false}; !slices.Equal(isNew, want) {
 		t.Errorf("isNew = %v, want %v", isNew, want)
 	}
 	ps, err := s.ListPending(ctx, "immediate")
@@ -50,18 +51,6 @@ func TestRecordItemsDedupesAndQueues(t *testing.T) {
 	if ps, _ := s.ListPending(ctx, "immediate"); len(ps) != 1 {
 		t.Errorf("pending after duplicate = %d, want 1", len(ps))
 	}
-}
-
-func equal(a, b []bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestEnqueueIsAtomicAndLogged(t *testing.T) {

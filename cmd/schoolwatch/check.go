@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 func init() {
@@ -17,12 +16,12 @@ func init() {
 
 func runCheck(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("check")
-	if _, err := parse(fs, args); err != nil {
-		return &exitError{code: 2}
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
 	}
-	s, err := load(e.configPath, time.Now())
+	s, err := e.load()
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return err
 	}
 	for _, w := range s.warnings {
 		fmt.Fprintf(e.stderr, "%s: warning: %s\n", e.configPath, w)

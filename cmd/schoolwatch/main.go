@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones work in minimal containers too
 )
 
@@ -143,6 +144,25 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseArgs is parse for a command: a usage error exits 2.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, &exitError{code: 2}
+	}
+	return pos, nil
+}
+
+// load loads and compiles the config named by -config; a bad config exits 1
+// with every problem listed.
+func (e *env) load() (*setup, error) {
+	s, err := load(e.configPath, time.Now())
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	return s, nil
 }
 
 func (e *env) logger() *slog.Logger {

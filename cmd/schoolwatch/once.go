@@ -23,13 +23,13 @@ func init() {
 func runOnce(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("once")
 	send := fs.Bool("send", false, "record new items and mail their findings (without it nothing is recorded or sent)")
-	if _, err := parse(fs, args); err != nil {
-		return &exitError{code: 2}
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	log := e.logger()
-	s, err := load(e.configPath, time.Now())
+	s, err := e.load()
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return err
 	}
 	findings := 0
 	print := func(it watchers.Item, f rules.Finding) {

@@ -25,13 +25,13 @@ const drainTimeout = 20 * time.Second
 
 func runDaemon(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("run")
-	if _, err := parse(fs, args); err != nil {
-		return &exitError{code: 2}
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	log := e.logger()
-	s, err := load(e.configPath, time.Now())
+	s, err := e.load()
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return err
 	}
 	for _, w := range s.warnings {
 		log.Warn(w)

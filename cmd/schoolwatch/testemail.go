@@ -22,15 +22,15 @@ func init() {
 func runTestEmail(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("test-email")
 	to := fs.String("to", "", "recipient `ADDR`")
-	if _, err := parse(fs, args); err != nil {
-		return &exitError{code: 2}
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if *to == "" {
 		return &exitError{code: 2, err: errors.New("schoolwatch test-email: --to ADDR is required")}
 	}
-	s, err := load(e.configPath, time.Now())
+	s, err := e.load()
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return err
 	}
 	cfg := s.cfg
 	now := time.Now()
