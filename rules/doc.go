@@ -10,7 +10,8 @@
 // Text and patterns go through the same normalisation (NFKC, case folding,
 // diacritics removed, apostrophes dropped, punctuation collapsed, hashtags
 // and @handles split at case changes), so a pattern matches whole
-// normalised words wherever they appear.
+// normalised words wherever they appear. A word with a possessive 's also
+// matches without it ("Harbourside Academy's", "teacher's").
 //
 // School mentions are found with a hashed word n-gram scan: the item is
 // tokenised once into normalised word hashes, and each position looks up the
@@ -21,7 +22,14 @@
 // words, or an alias two schools share — count only when the school's town or
 // one of its context terms appears within ContextWindow words.
 //
+// Each school is known by its name, configured aliases, hashtags and
+// domains, plus generated forms: St/Saint, Church of England/C of E/CE/CofE,
+// Roman Catholic/RC/Catholic, the name without trailing "School", "Primary",
+// "Academy" (unless that leaves a common word or the town), and every
+// multi-word alias run together ("stmarysfolkestone").
+//
 // Rules are written in a small query language (see ParseQuery): words,
 // "phrases", prefix*, AND (also implied), OR, NOT, parentheses and
 // A NEAR/n B. A rule is evaluated only for items that mention a school.
+// Explain prints how a text was read, which is how users tune rules.
 package rules

@@ -129,12 +129,17 @@ func (m *Matcher) findTerms(sc *scratch) {
 		for _, id := range ti.exact[t.toks[i].hash] {
 			m.tryTerm(sc, id, i)
 		}
+		if alt := t.toks[i].alt; alt != 0 {
+			for _, id := range ti.exact[alt] {
+				m.tryTerm(sc, id, i)
+			}
+		}
 		w := t.wordAt(i)
 		for _, l := range ti.prefixLens {
 			if l > len(w) {
 				break
 			}
-			for _, id := range ti.prefix[wordHash(string(w[:l]))] {
+			for _, id := range ti.prefix[wordHashBytes(w[:l])] {
 				m.tryTerm(sc, id, i)
 			}
 		}
@@ -149,14 +154,16 @@ func (m *Matcher) tryTerm(sc *scratch, id int32, i int) {
 		return
 	}
 	for k, w := range term.Words {
-		got := t.wordAt(i + k)
 		if term.Prefix[k] {
-			if !bytes.HasPrefix(got, []byte(w)) {
+			if !bytes.HasPrefix(t.wordAt(i+k), []byte(w)) {
 				return
 			}
-		} else if string(got) != w {
+		} else if !t.matchWord(i+k, w) {
 			return
 		}
+	}
+	if n := len(sc.ev.occ[id]); n > 0 && sc.ev.occ[id][n-1].start == int32(i) {
+		return // already found through the word's other form
 	}
 	sc.ev.occ[id] = append(sc.ev.occ[id], tspan{int32(i), int32(i + len(term.Words))})
 }

@@ -49,37 +49,70 @@ func Excerpt(text string, spans []Span, width int) []Fragment {
 			order = append(order, i)
 		}
 	}
+	// A hit close to one already chosen costs only the text between them.
 	var chosen []hitRange
 	used := 0
 	for _, i := range order {
-		n := utf8.RuneCountInString(text[hits[i].start:hits[i].end]) + 2*minContext
+		h := hits[i]
+		n := utf8.RuneCountInString(text[h.start:h.end]) + 2*minContext
+		for _, c := range chosen {
+			var between int
+			if c.end <= h.start {
+				between = utf8.RuneCountInString(text[c.end:h.end])
+			} else {
+				between = utf8.RuneCountInString(text[h.start:c.start])
+			}
+			n = min(n, between)
+		}
 		if len(chosen) > 0 && used+n > width {
 			continue
 		}
-		chosen = append(chosen, hits[i])
+		chosen = append(chosen, h)
 		used += n
 	}
 	slices.SortFunc(chosen, func(a, b hitRange) int { return a.start - b.start })
-	// Share what is left of the width as context around the chosen hits.
-	hitRunes := 0
-	for _, h := range chosen {
-		hitRunes += utf8.RuneCountInString(text[h.start:h.end])
-	}
-	pad := (width - hitRunes) / (2 * len(chosen))
-	if pad < 0 {
-		pad = 0
-	}
+	// Hits close together share one window; what is left of the width is
+	// shared out as context around each window.
 	var wins []window
 	for _, h := range chosen {
-		s := snapStart(text, retreatRunes(text, h.start, pad), h.start)
-		e := snapEnd(text, advanceRunes(text, h.end, pad))
-		if n := len(wins); n > 0 && s <= wins[n-1].end {
-			wins[n-1].end = max(wins[n-1].end, e)
+		if n := len(wins); n > 0 && utf8.RuneCountInString(text[wins[n-1].end:h.start]) <= 2*minContext {
+			wins[n-1].end = h.end
 			wins[n-1].hits = append(wins[n-1].hits, h)
 			continue
 		}
-		wins = append(wins, window{s, e, []hitRange{h}})
+		wins = append(wins, window{h.start, h.end, []hitRange{h}})
 	}
+	covered := 0
+	for _, w := range wins {
+		covered += utf8.RuneCountInString(text[w.start:w.end])
+	}
+	pad := max(0, (width-covered)/(2*len(wins)))
+	for i := range wins {
+		w := &wins[i]
+		before := retreatRunes(text, w.start, pad)
+		spare := pad - utf8.RuneCountInString(text[before:w.start]) // unused at the start of text
+		after := advanceRunes(text, w.end, pad+spare)
+		if spare2 := pad - utf8.RuneCountInString(text[w.end:after]); spare2 > 0 && spare == 0 {
+			before = retreatRunes(text, before, spare2) // unused at the end of text
+		}
+		w.start = snapStart(text, before, w.start)
+		w.end = snapEnd(text, after)
+		if w.end < w.hits[len(w.hits)-1].end {
+			w.end = w.hits[len(w.hits)-1].end
+		}
+	}
+	// Windows that grew into each other become one.
+	merged := wins[:1]
+	for _, w := range wins[1:] {
+		last := &merged[len(merged)-1]
+		if w.start <= last.end {
+			last.end = max(last.end, w.end)
+			last.hits = append(last.hits, w.hits...)
+			continue
+		}
+		merged = append(merged, w)
+	}
+	wins = merged
 	return render(text, wins)
 }
 

@@ -58,7 +58,13 @@ func (m *Matcher) Explain(w io.Writer, text string) error {
 	}
 	if len(sc.misses) > 0 {
 		fmt.Fprintln(bw, "\nNear misses (ambiguous alias, no context within", ContextWindow, "words):")
-		for _, ms := range sc.misses {
+		for i, ms := range sc.misses {
+			if i == maxMisses {
+				// A dedication such as "st marys" is shared by hundreds of
+				// schools at national scale; the first few make the point.
+				fmt.Fprintf(bw, "  … and %d more\n", len(sc.misses)-maxMisses)
+				break
+			}
 			info := m.schools[ms.school]
 			fmt.Fprintf(bw, "  %s %s: %s at bytes %d-%d is %s %q, %s; needs one of [%s] nearby\n",
 				info.ID, info.Name, quoteText(ms.start, ms.end), toks[ms.start].start, toks[ms.end-1].end,
@@ -80,8 +86,24 @@ func (m *Matcher) Explain(w io.Writer, text string) error {
 		fmt.Fprintf(bw, "  %s [%s, %s, guidance %s]: %s\n", r.ID, r.Category, r.Severity, r.Guidance, verdict)
 		m.explainNode(bw, sc, text, r.query, r.root, "      ")
 	}
+	findings := m.Match(text)
+	fmt.Fprintf(bw, "\nFindings: %d\n", len(findings))
+	for _, f := range findings {
+		fmt.Fprintf(bw, "  school %s, rule %s (%s, %s): ", f.School, f.Rule, f.Category, f.Severity)
+		for _, fr := range Excerpt(text, f.Evidence, 160) {
+			if fr.Hit {
+				fmt.Fprintf(bw, "[%s]", fr.Text)
+			} else {
+				bw.WriteString(fr.Text)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
 	return bw.Flush()
 }
+
+// maxMisses caps the near misses Explain lists.
+const maxMisses = 20
 
 // refFor returns school s's reading of pattern p.
 func (m *Matcher) refFor(p, s int32) aliasRef {
@@ -149,7 +171,7 @@ func (m *Matcher) explainNode(w io.Writer, sc *scratch, text string, q *Query, n
 	case OpOr:
 		fmt.Fprintf(w, "%s%s OR (any of)\n", indent, mark)
 	case OpNear:
-		fmt.Fprintf(w, "%s%s NEAR/%d (at most %d words apart)\n", indent, mark, n.n, n.n)
+		fmt.Fprintf(w, "%s%s NEAR/%d (at most %d words between)\n", indent, mark, n.n, n.n)
 	}
 	for i, k := range n.kids {
 		m.explainNode(w, sc, text, q.Kids[i], k, indent+"  ")

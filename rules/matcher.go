@@ -158,7 +158,11 @@ func Compile(schools []School, rules []Rule) (*Matcher, error) {
 			ids[s.ID] = si
 		}
 		info := schoolInfo{School: s}
-		ctx := contextTerms(s, si, bad)
+		// Context is needed first (to drop short forms that are only the
+		// town) but its problems are reported after the name's, in config
+		// order.
+		var ctxErrs Errors
+		ctx := contextTerms(s, si, func(f, msg string) { ctxErrs = append(ctxErrs, Error{f, msg}) })
 		for _, c := range ctx {
 			p := patFor(c)
 			m.pats[p].ctx = true
@@ -168,7 +172,7 @@ func Compile(schools []School, rules []Rule) (*Matcher, error) {
 		info.ctx = slices.Compact(info.ctx)
 		for _, c := range schoolCandidates(s, si, ctx, bad) {
 			p := patFor(c.words)
-			ref := aliasRef{school: int32(si), kind: c.kind, amb: weakness(c.words, c.kind), source: c.source}
+			ref := aliasRef{school: int32(si), kind: c.kind, amb: c.amb, source: c.source}
 			refs := m.pats[p].refs
 			if j := slices.IndexFunc(refs, func(r aliasRef) bool { return r.school == int32(si) }); j >= 0 {
 				// The same words reached twice (say a configured alias that is
@@ -180,6 +184,7 @@ func Compile(schools []School, rules []Rule) (*Matcher, error) {
 			}
 			m.pats[p].refs = append(refs, ref)
 		}
+		errs = append(errs, ctxErrs...)
 		m.schools = append(m.schools, info)
 	}
 	for i := range m.pats {
@@ -225,137 +230,6 @@ func (m *Matcher) insert(words []string, p int32) {
 }
 
 func bloomIndex(h uint64) uint64 { return (h * 0x9E3779B97F4A7C15) >> (64 - 20) }
-
-// hit is a pattern found at tokens [start, end).
-type hit struct {
-	pat        int32
-	start, end int32
-}
-
-// mention is an accepted school mention.
-type mention struct {
-	school     int32
-	pat        int32
-	start, end int32 // token range
-}
-
-// scratch holds the per-call buffers, pooled so that matching an item that
-// mentions no school does not allocate.
-type scratch struct {
-	tok      *tokenizer
-	hits     []hit
-	ctxHits  []hit
-	mentions []mention
-	misses   []miss // filled only for Explain
-	ev       evalScratch
-	explain  bool
-}
-
-// miss is an ambiguous alias seen without context (for Explain).
-type miss struct {
-	school     int32
-	pat        int32
-	ref        aliasRef
-	start, end int32
-}
-
-func newScratch() any { return &scratch{tok: newTokenizer()} }
-
-// scan tokenises text and finds every pattern occurrence.
-func (m *Matcher) scan(sc *scratch, text string) {
-	t := sc.tok
-	t.tokenize(text)
-	sc.hits, sc.ctxHits = sc.hits[:0], sc.ctxHits[:0]
-	toks := t.toks
-	for i := range toks {
-		h := toks[i].hash
-		b := bloomIndex(h)
-		if m.bloom[b/64]&(1<<(b%64)) == 0 {
-			continue
-		}
-		for j := i; ; {
-			v, ok := m.trie[h]
-			if !ok {
-				break
-			}
-			if v&trieMask != 0 {
-				span := t.span(i, j+1)
-				for p := int32(v&trieMask) - 1; p >= 0; p = m.pats[p].collide {
-					if m.pats[p].text != string(span) {
-						continue
-					}
-					hh := hit{pat: p, start: int32(i), end: int32(j + 1)}
-					if len(m.pats[p].refs) > 0 {
-						sc.hits = append(sc.hits, hh)
-					}
-					if m.pats[p].ctx {
-						sc.ctxHits = append(sc.ctxHits, hh)
-					}
-				}
-			}
-			if v&trieCont == 0 || j+1 >= len(toks) {
-				break
-			}
-			j++
-			h = seqHash(h, toks[j].hash)
-		}
-	}
-}
-
-// resolve turns hits into accepted mentions: clear aliases count, ambiguous
-// ones only with the school's town or a context term within ContextWindow
-// words. A mention inside a longer mention of the same school is dropped.
-func (m *Matcher) resolve(sc *scratch) {
-	sc.mentions, sc.misses = sc.mentions[:0], sc.misses[:0]
-	for _, h := range sc.hits {
-		for _, r := range m.pats[h.pat].refs {
-			if r.amb != ambClear && !m.hasContext(sc, r.school, h) {
-				if sc.explain {
-					sc.misses = append(sc.misses, miss{r.school, h.pat, r, h.start, h.end})
-				}
-				continue
-			}
-			sc.mentions = append(sc.mentions, mention{r.school, h.pat, h.start, h.end})
-		}
-	}
-	if len(sc.mentions) < 2 {
-		return
-	}
-	slices.SortFunc(sc.mentions, func(a, b mention) int {
-		if a.school != b.school {
-			return int(a.school - b.school)
-		}
-		if a.start != b.start {
-			return int(a.start - b.start)
-		}
-		return int(b.end - a.end)
-	})
-	out := sc.mentions[:1]
-	for _, mn := range sc.mentions[1:] {
-		last := out[len(out)-1]
-		if mn.school == last.school && mn.start >= last.start && mn.end <= last.end {
-			continue
-		}
-		out = append(out, mn)
-	}
-	sc.mentions = out
-}
-
-func (m *Matcher) hasContext(sc *scratch, school int32, h hit) bool {
-	ctx := m.schools[school].ctx
-	for _, c := range sc.ctxHits {
-		if c.start >= h.start && c.end <= h.end {
-			continue // the alias's own words are not context
-		}
-		if c.end <= h.start-ContextWindow || c.start >= h.end+ContextWindow {
-			continue
-		}
-		if _, ok := slices.BinarySearch(ctx, c.pat); ok {
-			return true
-		}
-	}
-	return false
-}
 
 func (m *Matcher) get() *scratch { return m.pool.Get().(*scratch) }
 

@@ -15,6 +15,23 @@ type token struct {
 	start, end   int32  // byte offsets of the word in the original text
 	nstart, nend int32  // the normalised word in tokenizer.norm
 	hash         uint64 // wordHash of the normalised word
+	// alt is the hash of the word without a possessive "'s" ("Academy's"
+	// → "academy"), or 0. Matching tries both, so "Harbourside Academy's"
+	// mentions the school and "teacher's" matches the query word teacher.
+	alt uint64
+}
+
+// possessive reports whether the normalised word of token i came from a
+// word ending in 's, so that dropping its last byte gives the base word.
+func (t *tokenizer) possessive(i int) bool { return t.toks[i].alt != 0 }
+
+// matchWord reports whether token i is w, or w with a possessive 's.
+func (t *tokenizer) matchWord(i int, w string) bool {
+	got := t.wordAt(i)
+	if string(got) == w {
+		return true
+	}
+	return t.possessive(i) && string(got[:len(got)-1]) == w
 }
 
 // tokenizer turns text into normalised word tokens. It owns reusable
@@ -41,6 +58,16 @@ func wordHash(w string) uint64 {
 	h := uint64(fnvOffset)
 	for i := 0; i < len(w); i++ {
 		h ^= uint64(w[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// wordHashBytes is wordHash for a word held in a byte slice.
+func wordHashBytes(w []byte) uint64 {
+	h := uint64(fnvOffset)
+	for _, c := range w {
+		h ^= uint64(c)
 		h *= fnvPrime
 	}
 	return h
@@ -132,6 +159,10 @@ func (t *tokenizer) tokenize(text string) {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
+		if isApostrophe(r) {
+			i += size // never starts a word ("ʼ" is a letter to Unicode)
+			continue
+		}
 		if isWordRune(r) {
 			i = t.word(text, i, false)
 			prevWord = true
@@ -175,6 +206,9 @@ func (t *tokenizer) word(text string, i int, tag bool) int {
 		end = j
 	}
 	w := text[start:end]
+	if w == "" {
+		return j
+	}
 	switch {
 	case tag:
 		t.emitTag(w, start)
@@ -189,7 +223,7 @@ func (t *tokenizer) word(text string, i int, tag bool) int {
 // emitASCII appends one ASCII word, lowercased, apostrophes dropped.
 func (t *tokenizer) emitASCII(w string, off int) {
 	ns := len(t.norm)
-	h := uint64(fnvOffset)
+	h, prev := uint64(fnvOffset), uint64(0)
 	for k := 0; k < len(w); k++ {
 		c := w[k]
 		if c == '\'' || c == '`' || c >= utf8.RuneSelf {
@@ -199,10 +233,17 @@ func (t *tokenizer) emitASCII(w string, off int) {
 			c += 'a' - 'A'
 		}
 		t.norm = append(t.norm, c)
+		prev = h
 		h ^= uint64(c)
 		h *= fnvPrime
 	}
-	t.toks = append(t.toks, token{start: int32(off), end: int32(off + len(w)), nstart: int32(ns), nend: int32(len(t.norm)), hash: h})
+	var alt uint64
+	if n := len(w); n > 2 && w[n-1]|0x20 == 's' && len(t.norm)-ns > 1 {
+		if b := w[:n-1]; b[len(b)-1] == '\'' || strings.HasSuffix(b, "’") || b[len(b)-1] == '`' {
+			alt = prev
+		}
+	}
+	t.toks = append(t.toks, token{start: int32(off), end: int32(off + len(w)), nstart: int32(ns), nend: int32(len(t.norm)), hash: h, alt: alt})
 	t.norm = append(t.norm, ' ')
 }
 
@@ -211,7 +252,9 @@ func (t *tokenizer) emitASCII(w string, off int) {
 // "1⁄2"), so every resulting word gets the original word's span.
 func (t *tokenizer) emitSlow(w string, start, end int) {
 	s := norm.NFKC.String(w)
-	s = t.fold.String(s)
+	// Fold, then lower: cases.Fold maps some scripts (Cherokee) to upper
+	// case, which would make Normalize(Normalize(s)) differ.
+	s = strings.ToLower(t.fold.String(s))
 	s = norm.NFD.String(s)
 	b := t.slow[:0]
 	for _, r := range s {

@@ -45,7 +45,18 @@ func (a ambiguity) String() string { return ambNames[a] }
 type candidate struct {
 	words  []string
 	kind   aliasKind
-	source string // what the user wrote, or the name it was derived from
+	source string    // what the user wrote, or the name it was derived from
+	amb    ambiguity // weakness of the words (a joined form inherits its source's)
+}
+
+func newCandidate(words []string, kind aliasKind, source string) candidate {
+	return candidate{words, kind, source, weakness(words, kind)}
+}
+
+// joined returns the words of c run together ("stmarysfolkestone"), as
+// lower-case hashtags and domains write them; it is as ambiguous as c.
+func joined(c candidate) candidate {
+	return candidate{[]string{strings.Join(c.words, "")}, kindJoined, c.source, c.amb}
 }
 
 // weakness classifies an alias by its words alone (sharing is decided once
@@ -55,7 +66,7 @@ func weakness(words []string, kind aliasKind) ambiguity {
 	if kind == kindDomain {
 		return ambClear
 	}
-	if kind == kindJoined || kind == kindHashtag && len(words) > 1 {
+	if kind == kindHashtag && len(words) > 1 {
 		return ambClear
 	}
 	if len(words) == 1 {
@@ -248,23 +259,27 @@ func schoolCandidates(s School, idx int, ctx [][]string, bad func(field, msg str
 		return fieldf("schools[%d].%s[%d]", idx, name, i)
 	}
 	withVariants := func(words []string, kind aliasKind, source string) {
-		out = append(out, candidate{words, kind, source})
-		if len(words) > 1 && kind != kindHashtag {
-			out = append(out, candidate{[]string{strings.Join(words, "")}, kindJoined, source})
+		c := newCandidate(words, kind, source)
+		out = append(out, c)
+		if len(words) > 1 {
+			out = append(out, joined(c))
 		}
 		gen, strip := variants(words)
 		for _, g := range gen {
-			out = append(out, candidate{g, kindGenerated, source})
+			out = append(out, newCandidate(g, kindGenerated, source))
 		}
 		for _, g := range strip {
 			if keepStripped(g, ctx) {
-				out = append(out, candidate{g, kindStripped, source})
+				out = append(out, newCandidate(g, kindStripped, source))
 			}
 		}
 	}
-	if ws := normWords(s.Name); len(ws) > 0 {
+	switch ws := normWords(s.Name); {
+	case len(ws) > 0:
 		withVariants(ws, kindName, s.Name)
-	} else {
+	case strings.TrimSpace(s.Name) == "":
+		bad(field("name", -1), "missing")
+	default:
 		bad(field("name", -1), "has no letters or digits")
 	}
 	for i, a := range s.Aliases {
@@ -285,9 +300,10 @@ func schoolCandidates(s School, idx int, ctx [][]string, bad func(field, msg str
 			bad(field("hashtags", i), "has no letters or digits")
 			continue
 		}
-		out = append(out, candidate{ws, kindHashtag, h})
+		c := newCandidate(ws, kindHashtag, h)
+		out = append(out, c)
 		if len(ws) > 1 {
-			out = append(out, candidate{[]string{strings.Join(ws, "")}, kindJoined, h})
+			out = append(out, joined(c))
 		}
 	}
 	for i, d := range s.Domains {
@@ -296,7 +312,7 @@ func schoolCandidates(s School, idx int, ctx [][]string, bad func(field, msg str
 			bad(field("domains", i), "is not a domain name (expected something like school.kent.sch.uk)")
 			continue
 		}
-		out = append(out, candidate{ws, kindDomain, d})
+		out = append(out, newCandidate(ws, kindDomain, d))
 	}
 	return out
 }
