@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -180,7 +181,7 @@ func denominationForms(words []string) [][]string {
 			var out [][]string
 			rest := words[at+len(spelling):]
 			for _, other := range group {
-				if equalSeq(other, spelling) {
+				if slices.Equal(other, spelling) {
 					continue
 				}
 				ws := append(append(append([]string{}, words[:at]...), other...), rest...)
@@ -197,23 +198,11 @@ func denominationForms(words []string) [][]string {
 
 func indexSeq(words, seq []string) int {
 	for i := 0; i+len(seq) <= len(words); i++ {
-		if equalSeq(words[i:i+len(seq)], seq) {
+		if slices.Equal(words[i:i+len(seq)], seq) {
 			return i
 		}
 	}
 	return -1
-}
-
-func equalSeq(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // keepStripped reports whether a short form is worth matching. Short forms
@@ -229,7 +218,7 @@ func keepStripped(words []string, ctx [][]string) bool {
 		return false
 	}
 	for _, c := range ctx {
-		if equalSeq(c, words) {
+		if slices.Equal(c, words) {
 			return false
 		}
 	}
