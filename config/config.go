@@ -12,6 +12,7 @@ type Config struct {
 	Mail     Mail           `yaml:"mail"`
 	Guidance Guidance       `yaml:"guidance"`
 	Defaults FeedDefaults   `yaml:"defaults"`
+	Polling  Polling        `yaml:"polling"`
 	Roles    []string       `yaml:"roles"` // extra leader roles on top of KnownRoles
 	Schools  []School       `yaml:"schools"`
 	Feeds    []Feed         `yaml:"feeds"`
@@ -87,6 +88,19 @@ type Contact struct {
 	Area     string `yaml:"area"`
 	Notes    string `yaml:"notes"`
 	Verified Date   `yaml:"verified"`
+}
+
+// Polling bounds how hard schoolwatch polls, across all feeds.
+type Polling struct {
+	// Concurrency bounds polls in flight.
+	Concurrency int `yaml:"concurrency"`
+	// PerHost bounds polls in flight to one site (registrable domain).
+	PerHost int `yaml:"per_host"`
+	// Jitter bounds the stable per-feed delay after each scheduled time
+	// (also at most a quarter of the feed's interval); 0 disables it.
+	Jitter Duration `yaml:"jitter"`
+	// MaxBackoff caps the wait after consecutive failures or a Retry-After.
+	MaxBackoff Duration `yaml:"max_backoff"`
 }
 
 // FeedDefaults apply to every feed that does not override them.

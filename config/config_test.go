@@ -59,6 +59,10 @@ rules:
 		{"rule category", c.Rules[0].Category, DefaultCategory},
 		{"rule delivery", c.Rules[0].Delivery, DefaultDelivery},
 		{"rule notify", strings.Join(c.Rules[0].Notify, ","), "head,dsl"},
+		{"polling concurrency", c.Polling.Concurrency, DefaultConcurrency},
+		{"polling per_host", c.Polling.PerHost, DefaultPerHost},
+		{"polling jitter", c.Polling.Jitter.Duration, DefaultJitter},
+		{"polling max_backoff", c.Polling.MaxBackoff.Duration, DefaultMaxBackoff},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -138,6 +142,8 @@ func TestErrors(t *testing.T) {
 		{"bad severity and category", minimal + "rules:\n  - id: r\n    query: x\n    severity: urgent\n    category: gossip\n", []string{"bad.yml:9: rules[0].severity: unknown value \"urgent\"", "bad.yml:10: rules[0].category: unknown value \"gossip\""}},
 		{"unknown notify role", minimal + "rules:\n  - { id: r, query: x, notify: [bursar] }\n", []string{"rules[0].notify[0]: unknown value \"bursar\""}},
 		{"empty query", minimal + "rules:\n  - { id: r, query: \"\" }\n", []string{"bad.yml:7: rules[0].query: is required"}},
+		{"polling bounds", minimal + "polling:\n  concurrency: -1\n  per_host: 0\n  max_backoff: 0\n", []string{"bad.yml:7: polling.concurrency: must be between 1 and 1024", "polling.per_host: must be between 1", "bad.yml:9: polling.max_backoff: must be greater than zero"}},
+		{"per_host above concurrency", minimal + "polling: { concurrency: 4, per_host: 8, jitter: 0 }\n", []string{"bad.yml:6: polling.per_host: must be between 1 and polling.concurrency (4), got 8"}},
 		{"unset env", minimal + "mail:\n  smtp: { host: h, password: \"${SW_SURELY_UNSET_VAR}\" }\n", []string{"mail.smtp.password: environment variable SW_SURELY_UNSET_VAR is not set"}},
 		{"missing password file", minimal + "mail:\n  smtp: { host: h, password_file: /nonexistent/pw }\n", []string{"mail.smtp.password_file: cannot read /nonexistent/pw"}},
 		{"bad timezone", "timezone: Mars/Olympus\n" + minimal, []string{"bad.yml:1: timezone: unknown time zone"}},

@@ -20,6 +20,10 @@ const (
 	DefaultMaxItemAge     = 72 * time.Hour
 	DefaultQuietAfter     = 7 * 24 * time.Hour
 	DefaultUserAgent      = "schoolwatch (+https://github.com/schoolwatch/schoolwatch)"
+	DefaultConcurrency    = 16
+	DefaultPerHost        = 2
+	DefaultJitter         = 5 * time.Minute
+	DefaultMaxBackoff     = 6 * time.Hour
 	DefaultSubjectPrefix  = "[schoolwatch]"
 	DefaultSeverity       = "normal"
 	DefaultCategory       = "other"
@@ -74,6 +78,14 @@ func (c *Config) applyDefaults() {
 	setDuration(&d.MaxItemAge, DefaultMaxItemAge)
 	setDuration(&d.QuietAfter, DefaultQuietAfter)
 	setString(&d.UserAgent, DefaultUserAgent)
+	if c.Polling.Concurrency == 0 {
+		c.Polling.Concurrency = DefaultConcurrency
+	}
+	if c.Polling.PerHost == 0 {
+		c.Polling.PerHost = DefaultPerHost
+	}
+	setDuration(&c.Polling.Jitter, DefaultJitter)
+	setDuration(&c.Polling.MaxBackoff, DefaultMaxBackoff)
 	for i := range c.Feeds {
 		f := &c.Feeds[i]
 		setString(&f.Schedule, d.Schedule)

@@ -162,6 +162,14 @@ func (c *Config) validate() Errors {
 	v.duration("defaults.timeout", d.Timeout, true)
 	v.duration("defaults.max_item_age", d.MaxItemAge, true)
 	v.duration("defaults.quiet_after", d.QuietAfter, false)
+	if pl := c.Polling; pl.Concurrency < 1 || pl.Concurrency > 1024 {
+		v.errorf("polling.concurrency", "must be between 1 and 1024, got %d", pl.Concurrency)
+	}
+	if pl := c.Polling; pl.PerHost < 1 || pl.PerHost > c.Polling.Concurrency {
+		v.errorf("polling.per_host", "must be between 1 and polling.concurrency (%d), got %d", c.Polling.Concurrency, pl.PerHost)
+	}
+	v.duration("polling.jitter", c.Polling.Jitter, false)
+	v.duration("polling.max_backoff", c.Polling.MaxBackoff, true)
 
 	roles := append(slices.Clone(KnownRoles), c.Roles...)
 	if len(c.Schools) == 0 {

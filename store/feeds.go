@@ -63,17 +63,37 @@ func (s *Store) FeedStates(ctx context.Context) ([]FeedState, error) {
 
 // PutFeedState stores a feed's state, replacing what was there.
 func (s *Store) PutFeedState(ctx context.Context, st FeedState) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen)
+	return s.PutFeedStates(ctx, st)
+}
+
+// PutFeedStates stores several feeds' states in one transaction.
+func (s *Store) PutFeedStates(ctx context.Context, states ...FeedState) error {
+	if len(states) == 0 {
+		return nil
+	}
+	err := s.batchTx(ctx, func(tx *sql.Tx) error {
+		for _, st := range states {
+			if err := putFeedState(ctx, tx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put feed state %s: %w", states[0].FeedID, err)
+	}
+	return nil
+}
+
+func putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (feed_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, last_poll = excluded.last_poll,
 			last_success = excluded.last_success, last_new_item = excluded.last_new_item, last_error = excluded.last_error,
 			error_class = excluded.error_class, failing_since = excluded.failing_since, failures = excluded.failures,
 			next_poll = excluded.next_poll, items_seen = excluded.items_seen`,
 		st.FeedID, st.ETag, st.LastModified, ms(st.LastPoll), ms(st.LastSuccess), ms(st.LastNewItem), st.LastError, st.ErrorClass, ms(st.FailingSince), st.Failures, ms(st.NextPoll), st.ItemsSeen)
-	if err != nil {
-		return fmt.Errorf("put feed state %s: %w", st.FeedID, err)
-	}
-	return nil
+	return err
 }
 
 // Purge deletes seen items and alert log entries older than before, and sent

@@ -10,7 +10,11 @@ import (
 // Item is one feed item to record as seen, with the findings it produced
 // already routed to recipients.
 type Item struct {
-	Key       string // stable identity across feeds
+	Key string // stable identity
+	// AltKeys are other identities of the same story (its canonical link
+	// when Key is a GUID). The item is new only if none of Key and AltKeys
+	// was seen; all of them are recorded.
+	AltKeys   []string
 	FeedID    string
 	Published time.Time
 	// Alert is false for items that must be recorded but never alert
@@ -21,15 +25,15 @@ type Item struct {
 
 // RecordItems marks items seen and, for each one not seen before that may
 // alert, queues its pending findings, all in one transaction. isNew[i]
-// reports whether items[i] was seen for the first time. An item already
-// seen (from this feed or another, or earlier in items) queues nothing, so
-// the same story alerts once.
+// reports whether items[i] was seen for the first time: none of its keys
+// had been recorded. An item already seen (from this feed or another, or
+// earlier in items) queues nothing, so the same story alerts once.
 func (s *Store) RecordItems(ctx context.Context, now time.Time, items []Item) (isNew []bool, err error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
 	isNew = make([]bool, len(items))
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.batchTx(ctx, func(tx *sql.Tx) error {
 		clear(isNew)
 		seen, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO seen_items (key, feed_id, first_seen, published) VALUES (?, ?, ?, ?)`)
 		if err != nil {
@@ -37,11 +41,21 @@ func (s *Store) RecordItems(ctx context.Context, now time.Time, items []Item) (i
 		}
 		defer seen.Close()
 		for i, it := range items {
-			res, err := seen.ExecContext(ctx, it.Key, it.FeedID, ms(now), ms(it.Published))
-			if err != nil {
-				return err
+			fresh := true
+			for k := -1; k < len(it.AltKeys); k++ {
+				key := it.Key
+				if k >= 0 {
+					key = it.AltKeys[k]
+				}
+				res, err := seen.ExecContext(ctx, key, it.FeedID, ms(now), ms(it.Published))
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					fresh = false
+				}
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !fresh {
 				continue
 			}
 			isNew[i] = true

@@ -15,8 +15,9 @@ import (
 
 // Store is an open schoolwatch database. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	batch batcher // group commit of small writes (batch.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -32,6 +33,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// The seen-items index is keyed by hashes, so recording a poll touches
+	// pages all over it: a page cache that holds the index saves a read per
+	// item, and a longer WAL lets a page changed by many commits reach the
+	// database file once per checkpoint instead of once per commit or so.
+	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "wal_autocheckpoint(8192)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {

@@ -1,7 +1,10 @@
 package watchers
 
 import (
+	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,23 +20,36 @@ import (
 	"github.com/schoolwatch/schoolwatch/config"
 )
 
-// MaxBodySize caps a feed document; anything larger is cut off and reported.
-const MaxBodySize = 10 << 20
+// Limits on one fetch. The feed's own timeout bounds the whole exchange.
+const (
+	// MaxBodySize caps a feed document after decompression; anything
+	// larger is cut off without reading the rest and reported.
+	MaxBodySize = 10 << 20
+	// MaxRedirects caps the redirects followed for one fetch.
+	MaxRedirects = 5
+)
 
 // Error classes, used as bounded metric label values and in notices.
 const (
 	ClassTimeout    = "timeout"
 	ClassNetwork    = "network"
 	ClassTLS        = "tls"
+	ClassRedirect   = "redirect"
 	ClassHTTP4xx    = "http_4xx"
+	ClassGone       = "gone" // 404 or 410: the feed has moved or died
 	ClassThrottled  = "throttled"
 	ClassHTTP5xx    = "http_5xx"
 	ClassTooLarge   = "too_large"
+	ClassNotFeed    = "not_feed" // the document is HTML or something else, not RSS/Atom/JSON Feed
 	ClassParse      = "parse"
 	ClassFile       = "file"
 	ClassStore      = "store"
 	ClassBadRequest = "bad_request"
 )
+
+// ErrorClasses lists every class, for pre-registering metric series.
+var ErrorClasses = []string{ClassTimeout, ClassNetwork, ClassTLS, ClassRedirect, ClassHTTP4xx, ClassGone, ClassThrottled,
+	ClassHTTP5xx, ClassTooLarge, ClassNotFeed, ClassParse, ClassFile, ClassStore, ClassBadRequest}
 
 // FetchError is a classified polling failure.
 type FetchError struct {
@@ -60,30 +76,50 @@ func ErrorClass(err error) string {
 
 // Response is a fetched feed document.
 type Response struct {
+	// NotModified reports that the document is unchanged since the
+	// validators sent: a 304, or a 200 carrying the same ETag. Body is nil.
 	NotModified  bool
 	Body         []byte
 	ETag         string
 	LastModified string
+	// ContentType is what the server said the body was (for messages only:
+	// the body is sniffed, because feed servers often get it wrong).
+	ContentType string
 }
 
-// Fetcher gets feed documents over HTTP(S) or from files.
+// Fetcher gets feed documents over HTTP(S) or from files. It is safe for
+// concurrent use.
 type Fetcher struct {
-	Client    *http.Client
+	Client *http.Client
+	// UserAgent names schoolwatch and a contact URL, so a feed's operator
+	// can tell who is polling.
 	UserAgent string
-	MaxBody   int64
+	// MaxBody caps a document after decompression (default MaxBodySize).
+	MaxBody int64
+	// Now is the clock a Retry-After date is measured against (default
+	// time.Now).
+	Now func() time.Time
 }
 
-// NewFetcher returns a Fetcher with sane limits.
+// errTooManyRedirects is what CheckRedirect returns; Fetch classifies it.
+var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", MaxRedirects)
+
+// NewFetcher returns a Fetcher with the package's limits. The caller bounds
+// each fetch's total time through its context.
 func NewFetcher(userAgent string) *Fetcher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 4
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 16
 	tr.ResponseHeaderTimeout = 30 * time.Second
+	// Fetch asks for gzip and decompresses itself, so that the size cap
+	// sees both the compressed and the decompressed stream.
+	tr.DisableCompression = true
 	return &Fetcher{
 		Client: &http.Client{
 			Transport: tr,
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 5 {
-					return errors.New("stopped after 5 redirects")
+				if len(via) >= MaxRedirects {
+					return errTooManyRedirects
 				}
 				return nil
 			},
@@ -93,7 +129,11 @@ func NewFetcher(userAgent string) *Fetcher {
 	}
 }
 
-// Fetch gets url, sending the validators from a previous response.
+// acceptFeeds prefers feed types but takes anything: the body is sniffed.
+const acceptFeeds = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+
+// Fetch gets rawURL, sending the validators from a previous response so an
+// unchanged feed costs a 304 and no parse.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) (*Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -107,7 +147,8 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 		return nil, &FetchError{Class: ClassBadRequest, Err: err}
 	}
 	req.Header.Set("User-Agent", f.UserAgent)
-	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+	req.Header.Set("Accept", acceptFeeds)
+	req.Header.Set("Accept-Encoding", "gzip")
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
 	}
@@ -118,25 +159,76 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 	if err != nil {
 		return nil, classifyTransport(err)
 	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotModified:
-		return &Response{NotModified: true, ETag: etag, LastModified: lastModified}, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-		return nil, &FetchError{Class: ClassThrottled, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
-	case resp.StatusCode >= 500:
-		return nil, &FetchError{Class: ClassHTTP5xx, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
-	case resp.StatusCode >= 400:
-		return nil, &FetchError{Class: ClassHTTP4xx, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
-	case resp.StatusCode >= 300:
-		return nil, &FetchError{Class: ClassHTTP4xx, Err: fmt.Errorf("HTTP %d without a usable redirect", resp.StatusCode)}
+	defer func() {
+		// Drain a little so a small error body does not cost the
+		// connection; never a large one.
+		io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body.Close()
+	}()
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
 	}
-	body, err := readCapped(resp.Body, f.maxBody())
-	if err != nil {
+	if err := statusError(resp, now()); err != nil {
 		return nil, err
 	}
-	r := &Response{Body: body, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	r := &Response{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ContentType: resp.Header.Get("Content-Type")}
+	if resp.StatusCode == http.StatusNotModified {
+		// A 304 may omit the validators; keep the ones we have.
+		r.NotModified = true
+		r.ETag, r.LastModified = orDefault(r.ETag, etag), orDefault(r.LastModified, lastModified)
+		return r, nil
+	}
+	if etag != "" && r.ETag == etag {
+		// Some servers ignore If-None-Match but still send the same
+		// ETag: the document has not changed, so skip the read and parse.
+		r.NotModified = true
+		return r, nil
+	}
+	max := f.maxBody()
+	var body io.Reader = &cappedReader{r: resp.Body, left: max}
+	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, &FetchError{Class: ClassParse, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		return nil, &FetchError{Class: ClassParse, Err: fmt.Errorf("unsupported Content-Encoding %q", resp.Header.Get("Content-Encoding"))}
+	}
+	if r.Body, err = readCapped(body, max); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// statusError turns a status code into a classified error (nil for 2xx and 304).
+func statusError(resp *http.Response, now time.Time) error {
+	code := resp.StatusCode
+	status := fmt.Errorf("HTTP %d", code)
+	switch {
+	case code == http.StatusNotModified || (code >= 200 && code < 300):
+		return nil
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return &FetchError{Class: ClassThrottled, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now), Err: status}
+	case code == http.StatusNotFound || code == http.StatusGone:
+		return &FetchError{Class: ClassGone, Err: status}
+	case code >= 500:
+		return &FetchError{Class: ClassHTTP5xx, Err: status}
+	case code >= 400:
+		return &FetchError{Class: ClassHTTP4xx, Err: status}
+	}
+	return &FetchError{Class: ClassRedirect, Err: fmt.Errorf("HTTP %d without a usable Location", code)}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func (f *Fetcher) maxBody() int64 {
@@ -189,23 +281,58 @@ func resolveFileURL(cfg *config.Config, raw string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 }
 
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, classifyTransport(err)
+// errCapped marks a stream cut off at its cap.
+var errCapped = errors.New("size cap reached")
+
+// cappedReader fails once more than left bytes have been read, so a huge
+// compressed stream is stopped before the decompressor sees all of it.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errCapped
 	}
-	if int64(len(b)) > max {
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, errCapped
+	}
+	return n, err
+}
+
+// readCapped reads r to the end, failing with ClassTooLarge past max bytes
+// without reading further.
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(&cappedReader{r: r, left: max})
+	switch {
+	case errors.Is(err, errCapped):
 		return nil, &FetchError{Class: ClassTooLarge, Err: fmt.Errorf("document larger than %d bytes", max)}
+	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) && len(b) > 0:
+		return nil, &FetchError{Class: ClassParse, Err: err}
+	case err != nil:
+		return nil, classifyTransport(err)
 	}
 	return b, nil
 }
 
 func classifyTransport(err error) error {
 	var ne net.Error
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
 	switch {
+	case errors.Is(err, errTooManyRedirects):
+		return &FetchError{Class: ClassRedirect, Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return &FetchError{Class: ClassTimeout, Err: err}
-	case strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
+	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr):
 		return &FetchError{Class: ClassTLS, Err: err}
 	}
 	return &FetchError{Class: ClassNetwork, Err: err}

@@ -4,10 +4,16 @@ import "time"
 
 // Item is one normalised feed entry, the unit the rest of the pipeline sees.
 type Item struct {
-	// Key is the item's stable identity: the same story seen again, in this
-	// feed or another, has the same Key.
-	Key    string
-	FeedID string
+	// Key is the item's stable identity, in order of preference: its GUID
+	// (scoped to the feed, since GUIDs are often bare numbers), else its
+	// canonical link, else a hash of its title and text.
+	Key string
+	// AltKeys are other identities the same story is known by: the
+	// canonical link of an item that also has a GUID. An item is new only
+	// if none of Key and AltKeys was seen before, so the same article from
+	// two feeds alerts once.
+	AltKeys []string
+	FeedID  string
 	// FeedName is a human name for the source, for the mail.
 	FeedName string
 	Title    string

@@ -27,11 +27,11 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 		Title:    truncate(collapse(HTMLToText(e.Title)), MaxTitleLen),
 		Link:     canonicalLink(strings.TrimSpace(e.Link)),
 	}
-	body := e.Content
-	if strings.TrimSpace(HTMLToText(body)) == "" {
-		body = e.Description
+	body := HTMLToText(e.Content)
+	if strings.TrimSpace(body) == "" {
+		body = HTMLToText(e.Description)
 	}
-	it.Text = truncate(strings.TrimSpace(HTMLToText(body)), MaxTextLen)
+	it.Text = truncate(tidy(body), MaxTextLen)
 	if e.Author != nil {
 		it.Author = truncate(collapse(e.Author.Name), 200)
 	} else if len(e.Authors) > 0 && e.Authors[0] != nil {
@@ -45,52 +45,121 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 	default:
 		it.Published = now
 	}
-	it.Key = itemKey(f, strings.TrimSpace(e.GUID), it)
+	// A date in the future is a broken or hostile feed; treat it as undated.
+	if it.Published.After(now.Add(24 * time.Hour)) {
+		it.Published, it.Dated = now, false
+	}
+	it.Key, it.AltKeys = itemKeys(f, strings.TrimSpace(e.GUID), it)
 	return it
 }
 
-// itemKey is the item's identity. A link identifies a story across feeds
-// (two feeds carrying the same article alert once); without one, the GUID
-// identifies it within its feed; without either, its title and text do.
-func itemKey(f Feed, guid string, it Item) string {
-	h := sha256.New()
-	switch {
-	case it.Link != "":
-		h.Write([]byte("link\x00" + it.Link))
-	case guid != "":
-		h.Write([]byte("guid\x00" + f.ID + "\x00" + guid))
-	default:
-		h.Write([]byte("text\x00" + it.Title + "\x00" + it.Text))
+// itemKeys returns an item's identity and its other identities. The GUID
+// identifies an item within its feed; the canonical link identifies the
+// story across feeds (two feeds carrying the same article alert once);
+// without either, its title and text do.
+//
+// Keys start with what groups them (the feed for a GUID, the site for a
+// link) and end in a hash: one feed's keys then sit together in the store's
+// index, so recording a poll's items touches a few index pages rather than
+// one random page per item (the difference is most of a poll cycle's cost).
+func itemKeys(f Feed, guid string, it Item) (key string, alt []string) {
+	var link string
+	if it.Link != "" {
+		link = linkKey(it.Link)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	switch {
+	case guid != "" && link != "":
+		return "g:" + f.ID + ":" + hashKey(guid), []string{link}
+	case guid != "":
+		return "g:" + f.ID + ":" + hashKey(guid), nil
+	case link != "":
+		return link, nil
+	}
+	return "t:" + hashKey(it.Title, it.Text), nil
+}
+
+// linkKey is the identity of a canonical link.
+func linkKey(link string) string {
+	host := ""
+	if u, err := url.Parse(link); err == nil {
+		host = u.Host
+	}
+	return "l:" + host + ":" + hashKey(link)
+}
+
+// hashKey hashes its parts, NUL-separated, into a short hex string.
+func hashKey(parts ...string) string {
+	h := sha256.New()
+	for i, p := range parts {
+		if i > 0 {
+			h.Write([]byte{0})
+		}
+		h.Write([]byte(p))
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// trackingParam reports whether a query parameter only tracks the reader.
+func trackingParam(k string) bool {
+	k = strings.ToLower(k)
+	if strings.HasPrefix(k, "utm_") {
+		return true
+	}
+	switch k {
+	case "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ref_src", "ref_url", "igshid", "_hsenc", "_hsmi", "oly_enc_id", "oly_anon_id", "cmpid", "ito":
+		return true
+	}
+	return false
 }
 
 // canonicalLink removes what makes the same article look like two: Google
-// Alerts redirect wrappers, tracking parameters and fragments.
+// (Alerts, News) redirect wrappers, tracking parameters, fragments, the
+// case of the host and default ports.
 func canonicalLink(raw string) string {
+	return canonical(raw, 3)
+}
+
+func canonical(raw string, depth int) string {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil {
 		return raw
 	}
-	if strings.HasSuffix(u.Host, "google.com") && u.Path == "/url" {
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return raw
+	}
+	u.Host = strings.ToLower(u.Host)
+	if depth > 0 && isGoogleHost(u.Hostname()) && u.Path == "/url" {
 		q := u.Query()
 		for _, k := range []string{"url", "q"} {
-			if t := q.Get(k); strings.HasPrefix(t, "http") {
-				return canonicalLink(t)
+			if t := q.Get(k); strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://") {
+				return canonical(t, depth-1)
 			}
 		}
 	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "utm_") || lk == "fbclid" || lk == "gclid" || lk == "mc_cid" || lk == "mc_eid" || lk == "ref_src" {
-			q.Del(k)
-		}
+	if p := u.Port(); (p == "80" && u.Scheme == "http") || (p == "443" && u.Scheme == "https") {
+		u.Host = u.Hostname()
 	}
-	u.RawQuery = q.Encode()
-	u.Fragment = ""
-	u.Host = strings.ToLower(u.Host)
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if trackingParam(k) {
+				q.Del(k)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
 	return u.String()
+}
+
+func isGoogleHost(h string) bool {
+	h = strings.TrimPrefix(h, "www.")
+	return h == "google.com" || strings.HasPrefix(h, "google.") || strings.HasSuffix(h, ".google.com")
 }
 
 // HTMLToText returns the text of an HTML fragment: tags removed, entities
@@ -132,6 +201,38 @@ func HTMLToText(s string) string {
 			}
 		}
 	}
+}
+
+// tidy trims each line, folds runs of spaces and keeps at most one blank
+// line between paragraphs.
+func tidy(s string) string {
+	if s == "" {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	blank := 0
+	for line := range strings.Lines(s) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			blank++
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+			if blank > 0 {
+				b.WriteByte('\n')
+			}
+		}
+		blank = 0
+		for i, w := range f {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(w)
+		}
+	}
+	return b.String()
 }
 
 // collapse folds runs of white space (including newlines) into one space.

@@ -3,6 +3,7 @@ package watchers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -50,6 +51,23 @@ type Poller struct {
 	// DryRun polls without reading or writing feed state (no conditional
 	// GET, nothing recorded): the once command without --send.
 	DryRun bool
+
+	states states
+}
+
+// State returns a feed's polling state as this Poller knows it (it may be
+// newer than the store's until Flush).
+func (p *Poller) State(ctx context.Context, feedID string) (store.FeedState, error) {
+	return p.states.get(ctx, p.Store, feedID)
+}
+
+// Flush writes the feed states whose writing was deferred (see states).
+// The Scheduler calls it periodically, after PollAll, and when Run stops.
+func (p *Poller) Flush(ctx context.Context) error {
+	if p.DryRun || p.Store == nil {
+		return nil
+	}
+	return p.states.flush(ctx, p.Store)
 }
 
 func (p *Poller) now() time.Time {
@@ -68,26 +86,27 @@ func (p *Poller) Poll(ctx context.Context, f Feed) Result {
 	var st store.FeedState
 	if !p.DryRun {
 		var err error
-		if st, _, err = p.Store.FeedState(ctx, f.ID); err != nil {
+		if st, err = p.State(ctx, f.ID); err != nil {
 			res.Err = &FetchError{Class: ClassStore, Err: err}
-			return p.finish(ctx, res, st, start)
+			return p.finish(ctx, res, st, st, start)
 		}
 	}
+	prev := st
 	fctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
 	resp, err := p.Fetcher.Fetch(fctx, f.URL, st.ETag, st.LastModified)
 	if err != nil {
 		res.Err = err
-		return p.finish(ctx, res, st, start)
+		return p.finish(ctx, res, prev, st, start)
 	}
 	if resp.NotModified {
 		res.NotModified = true
-		return p.finish(ctx, res, st, start)
+		return p.finish(ctx, res, prev, st, start)
 	}
-	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
+	parsed, err := parse(resp)
 	if err != nil {
-		res.Err = &FetchError{Class: ClassParse, Err: err}
-		return p.finish(ctx, res, st, start)
+		res.Err = err
+		return p.finish(ctx, res, prev, st, start)
 	}
 	items := make([]Item, 0, len(parsed.Items))
 	for _, e := range parsed.Items {
@@ -95,25 +114,21 @@ func (p *Poller) Poll(ctx context.Context, f Feed) Result {
 			continue
 		}
 		it := normalise(f, e, start)
-		// A date in the future is a broken or hostile feed; treat it as undated.
-		if it.Published.After(start.Add(24 * time.Hour)) {
-			it.Published, it.Dated = start, false
-		}
-		it.TooOld = it.Dated && start.Sub(it.Published) > f.MaxItemAge
+		it.TooOld = it.Dated && f.MaxItemAge > 0 && start.Sub(it.Published) > f.MaxItemAge
 		items = append(items, it)
 	}
 	res.Items = len(items)
 	counts, err := p.Sink.Items(ctx, f, items, start)
 	if err != nil {
 		res.Err = &FetchError{Class: ClassStore, Err: err}
-		return p.finish(ctx, res, st, start)
+		return p.finish(ctx, res, prev, st, start)
 	}
 	res.New, res.TooOld = counts.New, counts.TooOld
 	st.ETag, st.LastModified = resp.ETag, resp.LastModified
-	return p.finish(ctx, res, st, start)
+	return p.finish(ctx, res, prev, st, start)
 }
 
-func (p *Poller) finish(ctx context.Context, res Result, st store.FeedState, start time.Time) Result {
+func (p *Poller) finish(ctx context.Context, res Result, prev, st store.FeedState, start time.Time) Result {
 	now := p.now()
 	res.Duration = now.Sub(start)
 	st.FeedID = res.Feed.ID
@@ -144,11 +159,34 @@ func (p *Poller) finish(ctx context.Context, res Result, st store.FeedState, sta
 	if p.DryRun {
 		return res
 	}
-	if err := p.Store.PutFeedState(ctx, st); err != nil && ctx.Err() == nil {
+	// A routine success changes only times: its write may wait.
+	routine := res.Err == nil && res.New == 0 && prev.Failures == 0 && !prev.LastSuccess.IsZero() &&
+		st.ETag == prev.ETag && st.LastModified == prev.LastModified
+	if err := p.states.put(ctx, p.Store, st, routine); err != nil && ctx.Err() == nil {
 		p.log().Error("save feed state", "feed", res.Feed.ID, "err", err)
 	}
 	p.Metrics.observe(res, st)
 	return res
+}
+
+// rssTranslator skips gofeed's search for an item image, which parses
+// every item's HTML a second time (a quarter of the parse) for a field
+// schoolwatch does not use.
+var rssTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+
+// parse sniffs the document's type (servers often send feeds as text/html
+// or application/octet-stream) and parses it.
+func parse(resp *Response) (*gofeed.Feed, error) {
+	fp := gofeed.NewParser()
+	fp.RSSTranslator = rssTranslator
+	parsed, err := fp.Parse(bytes.NewReader(resp.Body))
+	switch {
+	case errors.Is(err, gofeed.ErrFeedTypeNotDetected):
+		return nil, &FetchError{Class: ClassNotFeed, Err: fmt.Errorf("not RSS, Atom or JSON Feed (Content-Type %q)", resp.ContentType)}
+	case err != nil:
+		return nil, &FetchError{Class: ClassParse, Err: err}
+	}
+	return parsed, nil
 }
 
 func (p *Poller) log() *slog.Logger {
@@ -165,7 +203,7 @@ func (p *Poller) backoff(failures int, err error) time.Duration {
 	if max <= 0 {
 		max = 6 * time.Hour
 	}
-	if fe, ok := err.(*FetchError); ok && fe.RetryAfter > 0 {
+	if fe := (*FetchError)(nil); errors.As(err, &fe) && fe.RetryAfter > 0 {
 		return min(fe.RetryAfter, max)
 	}
 	d := time.Minute

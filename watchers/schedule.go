@@ -13,17 +13,25 @@ import (
 	"github.com/schoolwatch/schoolwatch/config"
 )
 
-// Scheduler polls every feed on its cron schedule, with a small
-// deterministic per-feed jitter so that feeds sharing a schedule do not all
-// fire in the same second, and a bound on polls in flight.
+// DefaultMaxJitter bounds the per-feed delay after a scheduled time.
+const DefaultMaxJitter = 5 * time.Minute
+
+// Scheduler polls every feed on its cron schedule (in Location), with a
+// deterministic per-feed jitter so that thousands of feeds sharing a
+// schedule do not fire in the same second, and bounds on polls in flight,
+// globally and per host.
 type Scheduler struct {
 	Poller   *Poller
 	Feeds    []Feed
 	Location *time.Location
-	// Concurrency bounds polls in flight (default 8).
+	// Concurrency bounds polls in flight (default DefaultConcurrency).
 	Concurrency int
-	// MaxJitter bounds the per-feed delay (default 30s; 0 keeps the default,
-	// negative disables).
+	// PerHost bounds polls in flight to one site (default DefaultPerHost).
+	PerHost int
+	// MaxJitter bounds the per-feed delay (0 means DefaultMaxJitter,
+	// negative disables). A feed's jitter is also at most a quarter of
+	// its schedule's interval, so a feed polled every minute stays close to
+	// its minute.
 	MaxJitter time.Duration
 	// PollOnStart polls every feed (that is not backing off) as soon as Run
 	// starts, instead of waiting for its first scheduled time.
@@ -31,6 +39,14 @@ type Scheduler struct {
 	// OnPoll, if set, is called after every poll.
 	OnPoll func(Result)
 	Log    *slog.Logger
+
+	limOnce sync.Once
+	lim     *limiter
+}
+
+func (s *Scheduler) limiter() *limiter {
+	s.limOnce.Do(func() { s.lim = newLimiter(s.Concurrency, s.PerHost) })
+	return s.lim
 }
 
 // Run polls until ctx is done, then waits for polls in flight.
@@ -40,17 +56,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		loc = time.Local
 	}
 	c := cron.New(cron.WithLocation(loc), cron.WithParser(config.CronParser))
-	conc := s.Concurrency
-	if conc <= 0 {
-		conc = 8
-	}
-	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	running := map[string]bool{}
 	var jobs []func(delay time.Duration)
 	for _, f := range s.Feeds {
-		if st, _, err := s.Poller.Store.FeedState(ctx, f.ID); err == nil {
+		sched, err := config.CronParser.Parse(f.Schedule)
+		if err != nil {
+			return fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+		}
+		if st, err := s.Poller.State(ctx, f.ID); err == nil {
 			s.Poller.Metrics.Register(f, st)
 		}
 		job := func(delay time.Duration) {
@@ -65,23 +80,31 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				defer func() { mu.Lock(); delete(running, f.ID); mu.Unlock() }()
-				select {
-				case <-time.After(delay):
-				case <-ctx.Done():
-					return
+				if delay > 0 {
+					t := time.NewTimer(delay)
+					defer t.Stop()
+					select {
+					case <-t.C:
+					case <-ctx.Done():
+						return
+					}
 				}
-				s.pollIfDue(ctx, f, sem)
+				s.pollIfDue(ctx, f)
 			}()
 		}
-		if _, err := c.AddFunc(f.Schedule, func() { job(s.jitter(f.ID)) }); err != nil {
-			return fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
-		}
+		jitter := s.Jitter(f.ID, interval(sched, time.Now().In(loc)))
+		c.Schedule(sched, cron.FuncJob(func() { job(jitter) }))
 		jobs = append(jobs, job)
 	}
 	c.Start()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.flushLoop(ctx)
+	}()
 	if s.PollOnStart {
-		// At start there is no herd to spread: the concurrency bound
-		// already paces the first round.
+		// At start there is no herd to spread: the concurrency bounds
+		// already pace the first round.
 		for _, job := range jobs {
 			job(0)
 		}
@@ -89,62 +112,120 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	<-ctx.Done()
 	<-c.Stop().Done()
 	wg.Wait()
+	s.flush(ctx)
 	return nil
 }
 
-// PollAll polls every feed once, now, bounded by the concurrency limit,
+// FlushInterval bounds how long a routine feed state waits to be written.
+const FlushInterval = 10 * time.Second
+
+func (s *Scheduler) flushLoop(ctx context.Context) {
+	t := time.NewTicker(FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.flush(ctx)
+		}
+	}
+}
+
+// flush writes deferred feed states, also while stopping (ctx done).
+func (s *Scheduler) flush(ctx context.Context) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.Poller.Flush(fctx); err != nil {
+		s.log().Error("save feed states", "err", err)
+	}
+}
+
+func (s *Scheduler) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return s.Poller.log()
+}
+
+// PollAll polls every feed once, now, within the concurrency bounds,
 // ignoring backoff. It is the once command's cycle.
 func (s *Scheduler) PollAll(ctx context.Context) []Result {
-	conc := s.Concurrency
-	if conc <= 0 {
-		conc = 8
-	}
-	sem := make(chan struct{}, conc)
 	results := make([]Result, len(s.Feeds))
 	var wg sync.WaitGroup
-	for i, f := range s.Feeds {
+	// A bounded set of workers rather than a goroutine per feed: 10,000
+	// feeds need not mean 10,000 goroutines.
+	work := make(chan int)
+	workers := max(s.Concurrency, DefaultConcurrency) * 4
+	for range min(workers, len(s.Feeds)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = s.Poller.Poll(ctx, f)
-			if s.OnPoll != nil {
-				s.OnPoll(results[i])
+			for i := range work {
+				f := s.Feeds[i]
+				r, ok := s.poll(ctx, f)
+				if !ok {
+					r = Result{Feed: f, Err: &FetchError{Class: ClassTimeout, Err: ctx.Err()}}
+				}
+				results[i] = r
 			}
 		}()
 	}
+	for i := range s.Feeds {
+		work <- i
+	}
+	close(work)
 	wg.Wait()
+	s.flush(ctx)
 	return results
 }
 
-func (s *Scheduler) pollIfDue(ctx context.Context, f Feed, sem chan struct{}) {
-	st, _, err := s.Poller.Store.FeedState(ctx, f.ID)
-	if err == nil && !st.NextPoll.IsZero() && s.Poller.now().Before(st.NextPoll) {
-		return // backing off after failures, or the server asked us to wait
+// poll polls f once a slot is free; ok is false if ctx ended first.
+func (s *Scheduler) poll(ctx context.Context, f Feed) (r Result, ok bool) {
+	release, err := s.limiter().acquire(ctx, f.URL)
+	if err != nil {
+		return Result{}, false
 	}
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	defer func() { <-sem }()
-	r := s.Poller.Poll(ctx, f)
+	defer release()
+	r = s.Poller.Poll(ctx, f)
 	if s.OnPoll != nil {
 		s.OnPoll(r)
 	}
+	return r, true
 }
 
-// jitter is a stable per-feed delay in [0, MaxJitter).
-func (s *Scheduler) jitter(id string) time.Duration {
-	max := s.MaxJitter
-	if max == 0 {
-		max = 30 * time.Second
+func (s *Scheduler) pollIfDue(ctx context.Context, f Feed) {
+	st, err := s.Poller.State(ctx, f.ID)
+	if err == nil && !st.NextPoll.IsZero() && s.Poller.now().Before(st.NextPoll) {
+		return // backing off after failures, or the server asked us to wait
 	}
-	if max < 0 {
+	s.poll(ctx, f)
+}
+
+// Jitter is a feed's stable delay after each scheduled time: a hash of its
+// id, in [0, min(MaxJitter, interval/4)). The same feed always gets the
+// same delay, so its polls stay evenly spaced; different feeds spread out.
+func (s *Scheduler) Jitter(id string, interval time.Duration) time.Duration {
+	bound := s.MaxJitter
+	if bound == 0 {
+		bound = DefaultMaxJitter
+	}
+	if interval > 0 {
+		bound = min(bound, interval/4)
+	}
+	if bound <= 0 {
 		return 0
 	}
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return time.Duration(h.Sum64() % uint64(max))
+	return time.Duration(h.Sum64() % uint64(bound))
+}
+
+// interval is the gap between a schedule's next two runs after now.
+func interval(s cron.Schedule, now time.Time) time.Duration {
+	a := s.Next(now)
+	if a.IsZero() {
+		return 0
+	}
+	return s.Next(a).Sub(a)
 }

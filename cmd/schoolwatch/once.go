@@ -43,7 +43,7 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 		in := &intake{matcher: s.matcher, router: alerts.NewRouter(s.cfg, log), onFinding: print}
 		sch := &watchers.Scheduler{
 			Poller: &watchers.Poller{Fetcher: watchers.NewFetcher(s.cfg.Defaults.UserAgent), Sink: in, Log: log, DryRun: true},
-			Feeds:  s.feeds,
+			Feeds:  s.feeds, Concurrency: s.cfg.Polling.Concurrency, PerHost: s.cfg.Polling.PerHost,
 		}
 		results = sch.PollAll(ctx)
 	} else {

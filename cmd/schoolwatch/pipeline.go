@@ -32,7 +32,7 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 	recs := make([]store.Item, 0, len(items))
 	var found [][]rules.Finding
 	for _, it := range items {
-		rec := store.Item{Key: it.Key, FeedID: it.FeedID, Published: it.Published, Alert: !it.TooOld}
+		rec := store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Alert: !it.TooOld}
 		var fs []rules.Finding
 		if rec.Alert {
 			fs = in.matcher.Match(it.Content())

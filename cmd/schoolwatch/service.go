@@ -124,13 +124,26 @@ func (svc *service) build(s *setup) (*generation, error) {
 	g.scheduler = &watchers.Scheduler{
 		Poller: &watchers.Poller{
 			Store: svc.store, Fetcher: watchers.NewFetcher(cfg.Defaults.UserAgent), Sink: in, Log: svc.log, Metrics: svc.wm,
+			MaxBackoff: cfg.Polling.MaxBackoff.Duration,
 		},
 		Feeds:       s.feeds,
 		Location:    cfg.Location,
+		Concurrency: cfg.Polling.Concurrency,
+		PerHost:     cfg.Polling.PerHost,
+		MaxJitter:   jitterOf(cfg.Polling.Jitter.Duration),
 		PollOnStart: true,
 		Log:         svc.log,
 	}
 	return g, nil
+}
+
+// jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
+// default and a negative value disables it.
+func jitterOf(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // run runs the generation until ctx is done and everything it started has stopped.

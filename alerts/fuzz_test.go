@@ -1,0 +1,140 @@
+package alerts
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/schoolwatch/schoolwatch/guidance"
+	"github.com/schoolwatch/schoolwatch/rules"
+)
+
+// fuzzGroup is a one-entry alert whose feed-supplied fields are the fuzzer's.
+func fuzzGroup(title, text, author, link string) *Group {
+	f := Finding{
+		ItemKey: "k", FeedID: "feed", FeedName: author + " feed", Title: title, Link: link, Author: author,
+		Published: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), Dated: true,
+		SchoolID: "1", SchoolName: "Oak School", RuleID: "threat", Category: "threat", Severity: "critical",
+		Guidance: "threats-and-harassment", Matched: []string{text},
+		Excerpt: []rules.Fragment{{Text: text}, {Text: title, Hit: true}},
+	}
+	return &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: "alert", Entries: []Entry{{Finding: f, Rules: []Finding{f}}},
+		pending: []int64{1}, itemKeys: []string{"k"}, key: "alert-fuzz"}
+}
+
+// htmlShape returns the element names and attribute names in an HTML
+// document, and its link targets.
+func htmlShape(doc string) (tags, attrs map[string]bool, hrefs []string) {
+	tags, attrs = map[string]bool{}, map[string]bool{}
+	z := html.NewTokenizer(strings.NewReader(doc))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, more := z.TagName()
+		tags[string(name)] = true
+		for more {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			attrs[string(k)] = true
+			if string(k) == "href" || string(k) == "src" {
+				hrefs = append(hrefs, string(v))
+			}
+		}
+	}
+}
+
+// mailParts parses a rendered message into its header and decoded parts.
+func mailParts(t testing.TB, raw []byte) (mail.Header, string, string) {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("rendered mail does not parse: %v", err)
+	}
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatalf("Content-Type: %v", err)
+	}
+	var text, htm string
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if err != nil {
+			break
+		}
+		var r io.Reader = p
+		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			r = quotedprintable.NewReader(p)
+		}
+		b, _ := io.ReadAll(r)
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			htm = string(b)
+		} else {
+			text = string(b)
+		}
+	}
+	return m.Header, text, htm
+}
+
+// FuzzRender renders an alert from hostile feed fields: it never panics,
+// the headers are exactly the renderer's own, and the HTML part contains
+// no element, attribute or link that the feed supplied.
+func FuzzRender(f *testing.F) {
+	r := &Renderer{Pack: guidance.Builtin(), From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]", Location: time.UTC, Hostname: "test.invalid"}
+	base, err := r.Render(fuzzGroup("A title", "some text", "someone", "https://example.org/post"), time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	baseHeader, _, baseHTML := mailParts(f, base.Raw)
+	okTags, okAttrs, _ := htmlShape(baseHTML)
+
+	f.Add("A title", "some text", "someone", "https://example.org/post")
+	f.Add("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\"><svg onload=alert(1)>", "javascript:alert(1)")
+	f.Add("Hi\r\nBcc: victim@evil.example\r\nSubject: pwned", "line\r\n.\r\nMAIL FROM:<x@y>", "a\x00b", "data:text/html,<script>x</script>")
+	f.Add("</p></div></body><a href=\"https://evil.example\">click</a>", "{{ .Recipient }}", "=?utf-8?q?=41?=", "https://example.org/\"onmouseover=\"x")
+	f.Add(strings.Repeat("é", 300), "\u2028\u2029\ufeff", "\xff\xfe", "HTTPS://EXAMPLE.ORG/<b>")
+	f.Fuzz(func(t *testing.T, title, text, author, link string) {
+		m, err := r.Render(fuzzGroup(title, text, author, link), time.Now())
+		if err != nil {
+			return // refusing to render is safe; rendering wrongly is not
+		}
+		h, _, htm := mailParts(t, m.Raw)
+		for k := range h {
+			if _, ok := baseHeader[k]; !ok {
+				t.Errorf("feed text added the header %q", k)
+			}
+		}
+		if s := h.Get("Subject"); strings.ContainsAny(s, "\r\n") {
+			t.Errorf("subject spans lines: %q", s)
+		}
+		tags, attrs, hrefs := htmlShape(htm)
+		for tag := range tags {
+			if !okTags[tag] {
+				t.Errorf("feed markup reached the HTML: element <%s>", tag)
+			}
+		}
+		for a := range attrs {
+			if !okAttrs[a] {
+				t.Errorf("feed markup reached the HTML: attribute %q", a)
+			}
+		}
+		for _, u := range hrefs {
+			l := strings.ToLower(strings.TrimSpace(u))
+			if !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "mailto:") && !strings.HasPrefix(l, "tel:") && !strings.HasPrefix(l, "#") {
+				t.Errorf("unsafe link target %q", u)
+			}
+		}
+	})
+}

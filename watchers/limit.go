@@ -1,0 +1,109 @@
+package watchers
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Default bounds on polls in flight.
+const (
+	DefaultConcurrency = 16
+	// DefaultPerHost keeps us polite to hosts that serve many feeds
+	// (Reddit and Google search feeds throttle hard).
+	DefaultPerHost = 2
+)
+
+// limiter bounds polls in flight, globally and per host. A poll takes its
+// host's slot before a global one, so feeds queued behind a busy host never
+// hold global slots that other hosts' feeds could use.
+type limiter struct {
+	global  chan struct{}
+	perHost int
+
+	mu    sync.Mutex
+	hosts map[string]*hostSlots // only hosts with polls waiting or running
+}
+
+type hostSlots struct {
+	slots chan struct{}
+	users int
+}
+
+func newLimiter(global, perHost int) *limiter {
+	if global <= 0 {
+		global = DefaultConcurrency
+	}
+	if perHost <= 0 {
+		perHost = DefaultPerHost
+	}
+	return &limiter{global: make(chan struct{}, global), perHost: perHost, hosts: map[string]*hostSlots{}}
+}
+
+// acquire waits for a slot for a poll of rawURL and returns its release,
+// or ctx's error.
+func (l *limiter) acquire(ctx context.Context, rawURL string) (release func(), err error) {
+	host := hostOf(rawURL)
+	var hs *hostSlots
+	if host != "" {
+		l.mu.Lock()
+		hs = l.hosts[host]
+		if hs == nil {
+			hs = &hostSlots{slots: make(chan struct{}, l.perHost)}
+			l.hosts[host] = hs
+		}
+		hs.users++
+		l.mu.Unlock()
+		select {
+		case hs.slots <- struct{}{}:
+		case <-ctx.Done():
+			l.leave(host, hs)
+			return nil, ctx.Err()
+		}
+	}
+	select {
+	case l.global <- struct{}{}:
+	case <-ctx.Done():
+		if hs != nil {
+			<-hs.slots
+			l.leave(host, hs)
+		}
+		return nil, ctx.Err()
+	}
+	return func() {
+		<-l.global
+		if hs != nil {
+			<-hs.slots
+			l.leave(host, hs)
+		}
+	}, nil
+}
+
+// leave forgets a host nobody is using, so the map stays as small as the
+// set of hosts being polled.
+func (l *limiter) leave(host string, hs *hostSlots) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	hs.users--
+	if hs.users == 0 {
+		delete(l.hosts, host)
+	}
+}
+
+// hostOf is the site a URL's per-host limit counts against: the
+// registrable domain, so www.reddit.com and old.reddit.com share one limit
+// ("" for files).
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "file" {
+		return ""
+	}
+	h := strings.ToLower(u.Hostname())
+	if site, err := publicsuffix.EffectiveTLDPlusOne(h); err == nil {
+		return site
+	}
+	return h
+}

@@ -1,0 +1,150 @@
+package watchers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/config"
+)
+
+func TestJitterIsStableBoundedAndSpread(t *testing.T) {
+	s := &Scheduler{}
+	interval := 15 * time.Minute
+	seconds := map[int64]int{}
+	for i := range 10000 {
+		id := fmt.Sprintf("reddit/%d", i)
+		j := s.Jitter(id, interval)
+		if j != s.Jitter(id, interval) {
+			t.Fatalf("jitter of %s not stable", id)
+		}
+		if j < 0 || j >= interval/4 {
+			t.Fatalf("jitter %v outside [0, %v)", j, interval/4)
+		}
+		seconds[int64(j/time.Second)]++
+	}
+	// 10,000 feeds over 225 seconds: every second should have some.
+	if len(seconds) < 200 {
+		t.Errorf("10,000 feeds landed in only %d distinct seconds", len(seconds))
+	}
+	if j := (&Scheduler{MaxJitter: 10 * time.Second}).Jitter("x", time.Hour); j >= 10*time.Second {
+		t.Errorf("MaxJitter not honoured: %v", j)
+	}
+	if j := (&Scheduler{MaxJitter: -1}).Jitter("x", time.Hour); j != 0 {
+		t.Errorf("negative MaxJitter should disable jitter, got %v", j)
+	}
+}
+
+func TestInterval(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/London")
+	now := time.Date(2026, 11, 25, 8, 3, 0, 0, loc)
+	for spec, want := range map[string]time.Duration{"@every 15m": 15 * time.Minute, "*/10 * * * *": 10 * time.Minute, "0 7 * * *": 24 * time.Hour} {
+		sch, err := config.CronParser.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := interval(sch, now); got != want {
+			t.Errorf("interval(%q) = %v, want %v", spec, got, want)
+		}
+	}
+}
+
+// TestLimiter checks the per-site bound and that other sites are not held up.
+func TestLimiter(t *testing.T) {
+	l := newLimiter(8, 2)
+	ctx := context.Background()
+	r1, _ := l.acquire(ctx, "https://www.reddit.com/search.rss?q=a")
+	r2, _ := l.acquire(ctx, "https://old.reddit.com/search.rss?q=b")
+	// A third reddit poll must wait: give it a short deadline.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.acquire(short, "https://reddit.com/r/x.rss"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third poll of one site got a slot (err %v)", err)
+	}
+	// Another site is not held up.
+	r3, err := l.acquire(ctx, "https://news.google.com/rss?q=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1()
+	r4, err := l.acquire(ctx, "https://reddit.com/r/x.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2()
+	r3()
+	r4()
+	if len(l.hosts) != 0 || len(l.global) != 0 {
+		t.Errorf("limiter not empty after release: %d hosts, %d global", len(l.hosts), len(l.global))
+	}
+}
+
+// TestPerSchoolExpansion checks that a per_school feed becomes one feed per
+// school, named feedid/schoolid, with the school's name URL-escaped.
+func TestPerSchoolExpansion(t *testing.T) {
+	cfg, err := config.Parse("c.yml", []byte(`schools:
+  - { id: "1", name: "St Mary's & St John's", leaders: [{ email: a@x.org, roles: [head] }] }
+  - { id: "2", name: Oak Primary, leaders: [{ email: b@x.org, roles: [head] }] }
+feeds:
+  - { id: reddit, url: "https://www.reddit.com/search.rss?q={{ .Query }}&sort=new", per_school: true }
+  - { id: news, url: "https://news.example.org/feed.xml" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds, err := Expand(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range feeds {
+		got = append(got, f.ID+" "+f.URL+" "+f.SchoolID)
+	}
+	want := []string{
+		"reddit/1 https://www.reddit.com/search.rss?q=St+Mary%27s+%26+St+John%27s&sort=new 1",
+		"reddit/2 https://www.reddit.com/search.rss?q=Oak+Primary&sort=new 2",
+		"news https://news.example.org/feed.xml ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("expanded:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRunPollsOnStartAndStops runs the scheduler with real cron until every
+// feed was polled once, then stops it.
+func TestRunPollsOnStartAndStops(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(rssDoc(rssItem{GUID: r.URL.Path, Title: "t"})))
+	}))
+	defer srv.Close()
+	st := openStore(t, t.TempDir())
+	p, _ := newPoller(st, &fakeClock{t: time.Now()})
+	var feeds []Feed
+	for i := range 20 {
+		feeds = append(feeds, testFeed(fmt.Sprintf("f%d", i), fmt.Sprintf("%s/%d", srv.URL, i)))
+	}
+	done := make(chan Result, len(feeds))
+	ctx, cancel := context.WithCancel(context.Background())
+	sch := &Scheduler{Poller: p, Feeds: feeds, PollOnStart: true, Concurrency: 4, PerHost: 4, OnPoll: func(r Result) { done <- r }}
+	errc := make(chan error, 1)
+	go func() { errc <- sch.Run(ctx) }()
+	for range feeds {
+		select {
+		case r := <-done:
+			if r.Err != nil || r.New != 1 {
+				t.Errorf("%s: %v", r.Feed.ID, r)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("feeds not polled on start")
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
