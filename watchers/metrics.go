@@ -1,8 +1,11 @@
 package watchers
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
@@ -14,6 +17,7 @@ type Metrics struct {
 	items       *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	failures    *prometheus.GaugeVec
+	interval    *prometheus.GaugeVec
 }
 
 // NewMetrics registers the watchers' metrics with reg.
@@ -41,8 +45,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Consecutive failed polls of each feed.",
 		}, []string{"feed"}),
 	}
+	m.interval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "schoolwatch_feed_poll_interval_seconds",
+		Help: "Each feed's expected time between polls, from its schedule; staleness alerts compare against it.",
+	}, []string{"feed"})
 	if reg != nil {
-		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures)
+		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures, m.interval)
 	}
 	for _, o := range []string{"new", "duplicate", "too_old"} {
 		m.items.WithLabelValues(o)
@@ -62,6 +70,10 @@ func (m *Metrics) Register(f Feed, st store.FeedState) {
 		g.Set(float64(st.LastSuccess.Unix()))
 	}
 	m.failures.WithLabelValues(f.ID).Set(float64(st.Failures))
+	if sched, err := config.CronParser.Parse(f.Schedule); err == nil {
+		next := sched.Next(time.Now())
+		m.interval.WithLabelValues(f.ID).Set(sched.Next(next).Sub(next).Seconds())
+	}
 }
 
 func (m *Metrics) observe(r Result, st store.FeedState) {

@@ -168,6 +168,9 @@ func HTMLToText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return s
 	}
+	if !strings.Contains(s, "<") {
+		return html.UnescapeString(s) // entities only: no tokenizer needed
+	}
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	skip := 0

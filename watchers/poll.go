@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -13,9 +15,12 @@ import (
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
-// Sink receives the new items of one poll. It records them (and whatever
-// they lead to) durably before returning; an error makes the poll fail, so
-// the feed's validators are not advanced and the items come back next time.
+// Sink receives the items of one poll that may be new: every item, less
+// those in the document the feed's previous successful poll handed over
+// (already recorded). It decides, through the store, which are new, and
+// records them (and whatever they lead to) durably before returning; an
+// error makes the poll fail, so the feed's validators are not advanced and
+// the items come back next time.
 type Sink interface {
 	Items(ctx context.Context, feed Feed, items []Item, now time.Time) (Counts, error)
 }
@@ -53,6 +58,7 @@ type Poller struct {
 	DryRun bool
 
 	states states
+	recent recent
 }
 
 // State returns a feed's polling state as this Poller knows it (it may be
@@ -108,22 +114,42 @@ func (p *Poller) Poll(ctx context.Context, f Feed) Result {
 		res.Err = err
 		return p.finish(ctx, res, prev, st, start)
 	}
+	var last map[uint64]struct{}
+	if !p.DryRun {
+		last = p.recent.seen(f.ID)
+	}
+	fps := make(map[uint64]struct{}, len(parsed.Items))
+	shared := sharedRawLinks(parsed.Items)
 	items := make([]Item, 0, len(parsed.Items))
 	for _, e := range parsed.Items {
 		if e == nil {
 			continue
 		}
+		res.Items++
+		fp := p.recent.fingerprint(e)
+		fps[fp] = struct{}{}
+		if _, ok := last[fp]; ok {
+			continue // recorded by the last poll: a duplicate
+		}
 		it := normalise(f, e, start)
+		if shared[strings.TrimSpace(e.Link)] {
+			it.AltKeys = nil
+		}
 		it.TooOld = it.Dated && f.MaxItemAge > 0 && start.Sub(it.Published) > f.MaxItemAge
 		items = append(items, it)
 	}
-	res.Items = len(items)
-	counts, err := p.Sink.Items(ctx, f, items, start)
-	if err != nil {
-		res.Err = &FetchError{Class: ClassStore, Err: err}
-		return p.finish(ctx, res, prev, st, start)
+	sharedLinks(items)
+	if len(items) > 0 || p.DryRun {
+		counts, err := p.Sink.Items(ctx, f, items, start)
+		if err != nil {
+			res.Err = &FetchError{Class: ClassStore, Err: err}
+			return p.finish(ctx, res, prev, st, start)
+		}
+		res.New, res.TooOld = counts.New, counts.TooOld
 	}
-	res.New, res.TooOld = counts.New, counts.TooOld
+	if !p.DryRun {
+		p.recent.remember(f.ID, fps)
+	}
 	st.ETag, st.LastModified = resp.ETag, resp.LastModified
 	return p.finish(ctx, res, prev, st, start)
 }
@@ -159,14 +185,57 @@ func (p *Poller) finish(ctx context.Context, res Result, prev, st store.FeedStat
 	if p.DryRun {
 		return res
 	}
-	// A routine success changes only times: its write may wait.
-	routine := res.Err == nil && res.New == 0 && prev.Failures == 0 && !prev.LastSuccess.IsZero() &&
-		st.ETag == prev.ETag && st.LastModified == prev.LastModified
+	// A success after a success may wait to be written (see states).
+	routine := res.Err == nil && prev.Failures == 0 && !prev.LastSuccess.IsZero()
 	if err := p.states.put(ctx, p.Store, st, routine); err != nil && ctx.Err() == nil {
 		p.log().Error("save feed state", "feed", res.Feed.ID, "err", err)
 	}
 	p.Metrics.observe(res, st)
 	return res
+}
+
+// sharedRawLinks returns the links that several entries with different
+// GUIDs share, as the document gives them.
+func sharedRawLinks(entries []*gofeed.Item) map[string]bool {
+	var shared map[string]bool
+	owner := make(map[string]string, len(entries))
+	for _, e := range entries {
+		if e == nil || e.Link == "" {
+			continue
+		}
+		l := strings.TrimSpace(e.Link)
+		if g, ok := owner[l]; ok && g != e.GUID {
+			if shared == nil {
+				shared = map[string]bool{}
+			}
+			shared[l] = true
+		}
+		owner[l] = e.GUID
+	}
+	return shared
+}
+
+// sharedLinks drops the link identity of items that share their link with
+// a different item of the same document: some feeds give every item the
+// site's home page as its link, and those items must not all count as one
+// story.
+func sharedLinks(items []Item) {
+	owner := make(map[string]string, len(items)) // link key -> item key
+	shared := map[string]bool{}
+	for _, it := range items {
+		for _, k := range it.AltKeys {
+			if o, ok := owner[k]; ok && o != it.Key {
+				shared[k] = true
+			}
+			owner[k] = it.Key
+		}
+	}
+	if len(shared) == 0 {
+		return
+	}
+	for i := range items {
+		items[i].AltKeys = slices.DeleteFunc(items[i].AltKeys, func(k string) bool { return shared[k] })
+	}
 }
 
 // rssTranslator skips gofeed's search for an item image, which parses

@@ -259,6 +259,37 @@ func TestIdentityAndDedupe(t *testing.T) {
 	}
 }
 
+// TestHomePageLinks: items that all link to the site's home page are still
+// different items, told apart by their GUIDs.
+func TestHomePageLinks(t *testing.T) {
+	items := []rssItem{
+		{GUID: "1", Link: "https://school.example.org/", Title: "one"},
+		{GUID: "2", Link: "https://school.example.org/", Title: "two"},
+		{GUID: "3", Link: "https://school.example.org/", Title: "three"},
+	}
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if polls.Add(1) == 1 {
+			w.Write([]byte(rssDoc(items...)))
+			return
+		}
+		// Later: one more item on the same link, and an old one edited.
+		edited := append([]rssItem{{GUID: "4", Link: "https://school.example.org/", Title: "four"}}, items...)
+		edited[1].Title = "one (updated)"
+		w.Write([]byte(rssDoc(edited...)))
+	}))
+	defer srv.Close()
+	st := openStore(t, t.TempDir())
+	p, _ := newPoller(st, &fakeClock{t: t0})
+	f := testFeed("f", srv.URL)
+	if r := p.Poll(context.Background(), f); r.Err != nil || r.New != 3 {
+		t.Errorf("first poll = %+v, want 3 new items", r)
+	}
+	if r := p.Poll(context.Background(), f); r.Err != nil || r.Items != 4 || r.New != 1 {
+		t.Errorf("second poll = %+v, want 1 new of 4 (an edited item is not new)", r)
+	}
+}
+
 // TestSameETagWith200IsNotModified: a server that ignores If-None-Match but
 // sends the same ETag costs no parse.
 func TestSameETagWith200IsNotModified(t *testing.T) {

@@ -15,13 +15,14 @@ const maxDeferred = 256
 // The Poller is the only writer of feed state, so the copy here is the
 // truth; a poll need not read the store.
 //
-// A state whose only change is the time of a routine success (a 304, or a
-// document with nothing new) is written behind: up to maxDeferred of them
-// are held and written in one transaction, or at the next Flush. Anything a
-// restart must not lose (new validators, new items, a failure and its
-// backoff, a recovery) is written before the poll returns. A crash loses at
-// most the latest "polled fine, nothing new" times, which the next poll
-// sets again.
+// A success following a success is written behind: up to maxDeferred
+// states are held and written in one transaction, or at the next Flush
+// (the Scheduler flushes every FlushInterval and when it stops). A feed's
+// first success, a failure with its backoff, and a recovery are written
+// before the poll returns. Feed state is advice about polling, never about
+// what was seen (that is recorded with the items), so a crash costs at most
+// a full fetch where a conditional one would have done, and slightly older
+// success times.
 type states struct {
 	mu       sync.Mutex
 	cache    map[string]store.FeedState

@@ -11,14 +11,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
 )
 
 // readiness reports what /readyz checks; nil means ready.
 type readiness func(ctx context.Context) error
 
 // serveHTTP serves /metrics, /healthz and /readyz on addr until ctx is done.
-// It returns once the listener is bound (or failed to bind).
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, log *slog.Logger) (net.Addr, <-chan error, error) {
+// webConfig, if set, is an exporter-toolkit web config file that turns on
+// TLS and basic auth, as Prometheus exporters do. It returns once the
+// listener is bound (or failed to bind).
+func serveHTTP(ctx context.Context, addr, webConfig string, reg *prometheus.Registry, ready readiness, log *slog.Logger) (net.Addr, <-chan error, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, Timeout: 10 * time.Second}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +50,7 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	done := make(chan error, 1)
 	go func() {
-		err := srv.Serve(ln)
+		err := web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, log)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}

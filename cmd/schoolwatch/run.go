@@ -50,7 +50,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
 	if s.cfg.HTTP.Listen != "off" {
-		_, httpDone, err := serveHTTP(httpCtx, s.cfg.HTTP.Listen, svc.reg, func(ctx context.Context) error {
+		_, httpDone, err := serveHTTP(httpCtx, s.cfg.HTTP.Listen, s.cfg.Resolve(s.cfg.HTTP.WebConfig), svc.reg, func(ctx context.Context) error {
 			if err := svc.store.Ping(ctx); err != nil {
 				return err
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/exporter-toolkit/web"
+
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
@@ -93,6 +95,12 @@ func load(path string, now time.Time) (*setup, error) {
 		}
 	}
 	s.matcher = m
+
+	if cfg.HTTP.WebConfig != "" {
+		if err := web.Validate(cfg.Resolve(cfg.HTTP.WebConfig)); err != nil {
+			errs = append(errs, cfg.Errorf("http.web_config", "%v", err))
+		}
+	}
 
 	feeds, err := watchers.Expand(cfg)
 	if err != nil {

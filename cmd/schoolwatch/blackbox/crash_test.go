@@ -55,7 +55,9 @@ func TestKill9(t *testing.T) {
 		}
 	}()
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 8))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill points seeded with %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 8))
 	logs := &logBuffer{}
 	for i := range 20 {
 		d := start(t, cfg, port, logs)

@@ -156,8 +156,8 @@ func freePort(t testing.TB) int {
 // item is one post in a served feed.
 type item struct {
 	GUID, Title, Text, Link string
-	Published           time.Time // zero: now
-	raw                 string    // if set, the whole <item> element as is
+	Published               time.Time // zero: now
+	raw                     string    // if set, the whole <item> element as is
 }
 
 // feeds serves RSS documents whose items tests add while the daemon runs,

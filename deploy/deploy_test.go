@@ -1,0 +1,326 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/schoolwatch/schoolwatch/config"
+)
+
+// tool returns the path of a command the test needs. Outside CI a missing
+// tool skips the test with a message; in CI (.ci/run installs them) it fails.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed; .ci/run should have installed it", name)
+	}
+	t.Skipf("%s is not installed (apt-get install prometheus docker-compose systemd); skipping", name)
+	return ""
+}
+
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+}
+
+func TestComposeConfigMatchesExample(t *testing.T) {
+	c, err := config.Load("schoolwatch.compose.yml")
+	if err != nil {
+		t.Fatalf("deploy/schoolwatch.compose.yml: %v", err)
+	}
+	ex, err := config.Load("../schoolwatch.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Schools, ex.Schools) || !reflect.DeepEqual(c.Rules, ex.Rules) {
+		t.Error("deploy/schoolwatch.compose.yml's schools or rules differ from schoolwatch.example.yml: copy them across")
+	}
+	if c.Mail.SMTP == nil || c.Mail.SMTP.Host != "mailpit" {
+		t.Error("the compose config must send mail to the mailpit service")
+	}
+}
+
+func TestPromtool(t *testing.T) {
+	promtool := tool(t, "promtool")
+	run(t, promtool, "check", "config", "prometheus.yml")
+	run(t, promtool, "check", "rules", "alerts.yml")
+}
+
+func TestDockerComposeConfig(t *testing.T) {
+	dc := tool(t, "docker-compose")
+	run(t, dc, "-f", "../docker-compose.yml", "config", "-q")
+}
+
+func TestSystemdUnit(t *testing.T) {
+	sa := tool(t, "systemd-analyze")
+	bin := buildDaemon(t)
+	unit, err := os.ReadFile("schoolwatch.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// verify checks that ExecStart exists: point it at the binary just built.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "schoolwatch.service")
+	os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/schoolwatch", bin)), 0o644)
+	run(t, sa, "verify", path)
+}
+
+func buildDaemon(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "schoolwatch")
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/schoolwatch/schoolwatch/cmd/schoolwatch").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs a command until the test ends, then stops it with SIGTERM.
+func start(t *testing.T, log string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+		}
+		f.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(log)
+			t.Logf("%s output:\n%s", filepath.Base(name), tail(string(b), 3000))
+		}
+	})
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// daemonConfig is the example config polling the demo feeds every 2s,
+// writing mail to files (so the send-duration histogram has data) and
+// serving metrics on port.
+func daemonConfig(t *testing.T, dir string, port int) string {
+	t.Helper()
+	b, err := os.ReadFile("../schoolwatch.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds, _ := filepath.Abs("../examples/feeds")
+	s := string(b)
+	s = strings.ReplaceAll(s, "file://examples/feeds", "file://"+feeds)
+	s = strings.ReplaceAll(s, `schedule: "@every 1m"`, `schedule: "@every 2s"`)
+	s = strings.Replace(s, "listen: 127.0.0.1:9464", fmt.Sprintf("listen: 127.0.0.1:%d", port), 1)
+	s = strings.Replace(s, "group_wait: 2m", "group_wait: 0s", 1)
+	path := filepath.Join(dir, "schoolwatch.yml")
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type promResult struct {
+	Status    string `json:"status"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
+	Data      struct {
+		Result []json.RawMessage `json:"result"`
+	} `json:"data"`
+}
+
+func query(ctx context.Context, base, expr string) (promResult, error) {
+	var r promResult
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/query?query="+url.QueryEscape(expr), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return r, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	return r, nil
+}
+
+// dashboardExprs returns every PromQL expression in the dashboard JSON.
+func dashboardExprs(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("grafana/dashboards/schoolwatch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	var out []string
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			out = append(out, tg.Expr)
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("only %d expressions in the dashboard", len(out))
+	}
+	return out
+}
+
+// ruleExprs returns every alerting rule expression.
+func ruleExprs(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Rules []struct {
+				Expr string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			out = append(out, r.Expr)
+		}
+	}
+	return out
+}
+
+var selectorRE = regexp.MustCompile(`\b(schoolwatch_[a-z_]+|up)(\{[^}]*\})?`)
+
+// TestPrometheusQueriesReturnData runs the daemon on the demo feeds and a
+// real Prometheus scraping it, then asks Prometheus's HTTP API for every
+// expression in the dashboard and the alerting rules. Dashboard expressions
+// must return data. Alerting expressions are conditions, which rightly
+// return nothing while all is well, so each must parse and every series it
+// reads (each selector in it) must return data.
+func TestPrometheusQueriesReturnData(t *testing.T) {
+	prom := tool(t, "prometheus")
+	bin := buildDaemon(t)
+	dir := t.TempDir()
+	daemonPort, promPort := freePort(t), freePort(t)
+	start(t, filepath.Join(dir, "daemon.log"), bin, "run", "-config", daemonConfig(t, dir, daemonPort))
+
+	rules, _ := filepath.Abs("alerts.yml")
+	promCfg := fmt.Sprintf(`global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: [%q]
+scrape_configs:
+  - job_name: schoolwatch
+    static_configs: [{ targets: ["127.0.0.1:%d"] }]
+`, rules, daemonPort)
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(cfgPath, []byte(promCfg), 0o600)
+	start(t, filepath.Join(dir, "prometheus.log"), prom, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
+	base := fmt.Sprintf("http://127.0.0.1:%d", promPort)
+
+	type check struct {
+		expr, why string
+	}
+	var checks []check
+	for _, e := range dashboardExprs(t) {
+		checks = append(checks, check{e, "dashboard"})
+	}
+	for _, e := range ruleExprs(t) {
+		checks = append(checks, check{e, "alert rule (parse only)"})
+		for _, sel := range selectorRE.FindAllString(e, -1) {
+			checks = append(checks, check{sel, "series read by alert rule " + e})
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	pending := checks
+	var last map[string]string
+	for len(pending) > 0 {
+		last = map[string]string{}
+		var still []check
+		for _, c := range pending {
+			r, err := query(ctx, base, c.expr)
+			switch {
+			case err != nil:
+				last[c.expr] = err.Error()
+				still = append(still, c)
+			case r.Status != "success":
+				t.Errorf("%s: %q does not parse: %s", c.why, c.expr, r.Error)
+			case len(r.Data.Result) == 0 && c.why != "alert rule (parse only)":
+				last[c.expr] = "no data yet"
+				still = append(still, c)
+			}
+		}
+		pending = still
+		if len(pending) == 0 || t.Failed() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			for _, c := range pending {
+				t.Errorf("%s: %q returned no data within 90s (%s)", c.why, c.expr, last[c.expr])
+			}
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
