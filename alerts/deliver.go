@@ -118,11 +118,15 @@ func (d *SMTPDeliverer) Deliver(ctx context.Context, m store.Message) error {
 	if err != nil {
 		return classifySMTP(err)
 	}
-	defer sc.Close()
 	if err := sc.Send(d.from, []string{m.Recipient}, rawMessage(m.Raw)); err != nil {
+		sc.Close()
 		return classifySMTP(err)
 	}
-	return classifySMTP(sc.Close())
+	// The server accepted the message at the end of DATA: it is delivered.
+	// A failed QUIT after that must not count as a failure, or the retry
+	// would send it twice.
+	sc.Close()
+	return nil
 }
 
 type rawMessage []byte
