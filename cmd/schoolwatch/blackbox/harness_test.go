@@ -500,7 +500,6 @@ func decode(t testing.TB, m smtptest.Message) received {
 	if err != nil {
 		t.Fatalf("Content-Type: %v", err)
 	}
-	var parts []*multipart.Part
 	if strings.HasPrefix(mt, "multipart/") {
 		mr := multipart.NewReader(pm.Body, params["boundary"])
 		for {
@@ -515,7 +514,6 @@ func decode(t testing.TB, m smtptest.Message) received {
 			case "text/html":
 				r.HTML += string(body)
 			}
-			parts = append(parts, p)
 		}
 	} else {
 		body, _ := io.ReadAll(pm.Body)

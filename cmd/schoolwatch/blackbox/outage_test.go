@@ -29,6 +29,12 @@ func TestSMTPOutage(t *testing.T) {
 	d := start(t, cfg, port, nil)
 	d.waitReady()
 	waitMail(t, srv, want, 20*time.Second)
+	// Take the server away only once the daemon has recorded those mails as
+	// sent: closing it between its acceptance and the client reading "250"
+	// is the at-least-once window TestKill9 measures, not an outage.
+	eventually(t, 10*time.Second, "the mails to be marked sent", func() bool {
+		return d.metric("schoolwatch_alerts_total", `result="sent"`) >= float64(srv.Count()) && d.metric("schoolwatch_outbox_depth") == 0
+	})
 
 	srv.Close()
 	polls := d.metric("schoolwatch_polls_total", `result="ok"`)
