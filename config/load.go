@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -326,9 +327,9 @@ func (c *Config) expand(data []byte) Errors {
 	}
 	walk(reflect.ValueOf(c).Elem(), "")
 	if s := c.Mail.SMTP; s != nil && s.PasswordFile != "" {
-		switch b, err := os.ReadFile(c.Resolve(s.PasswordFile)); {
+		switch b, err := readSecret(c.Resolve(s.PasswordFile)); {
 		case err != nil:
-			errs = append(errs, c.Errorf("mail.smtp.password_file", "cannot read %s: %v", s.PasswordFile, errors.Unwrap(err)))
+			errs = append(errs, c.Errorf("mail.smtp.password_file", "cannot read %s: %v", s.PasswordFile, err))
 		case s.Password != "":
 			errs = append(errs, c.Errorf("mail.smtp.password_file", "set password or password_file, not both"))
 		default:
@@ -336,4 +337,24 @@ func (c *Config) expand(data []byte) Errors {
 		}
 	}
 	return errs
+}
+
+// MaxSecretSize caps a *_file secret; a password is short, and a path such
+// as /dev/zero must not hang loading.
+const MaxSecretSize = 64 << 10
+
+func readSecret(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSecretSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxSecretSize {
+		return nil, fmt.Errorf("larger than %d bytes: not a password file", MaxSecretSize)
+	}
+	return b, nil
 }

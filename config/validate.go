@@ -208,6 +208,7 @@ func (c *Config) validate() Errors {
 	}
 
 	seen = map[string]string{}
+	retentionReported := false
 	for i := range c.Feeds {
 		f := &c.Feeds[i]
 		p := fmt.Sprintf("feeds[%d]", i)
@@ -229,6 +230,13 @@ func (c *Config) validate() Errors {
 		v.duration(p+".timeout", f.Timeout, true)
 		v.duration(p+".max_item_age", f.MaxItemAge, true)
 		v.duration(p+".quiet_after", f.QuietAfter, false)
+		// A purged item that is still in its feed would look new again;
+		// only items younger than max_item_age can alert, so retention
+		// must outlast it.
+		if !retentionReported && c.Store.Retention.err == nil && f.MaxItemAge.err == nil && c.Store.Retention.Duration <= f.MaxItemAge.Duration {
+			retentionReported = true
+			v.errorf("store.retention", "%v must be longer than feeds[%d].max_item_age (%v), or purged items could alert again", c.Store.Retention.Duration, i, f.MaxItemAge.Duration)
+		}
 	}
 
 	seen = map[string]string{}
