@@ -54,10 +54,10 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 			if err := svc.store.Ping(ctx); err != nil {
 				return err
 			}
-			if g := cur.Load(); g == nil || !g.running.Load() {
-				return errors.New("scheduler not running")
+			if g := cur.Load(); g != nil {
+				return g.ready()
 			}
-			return nil
+			return errors.New("starting")
 		}, log)
 		if err != nil {
 			return err

@@ -83,6 +83,10 @@ type generation struct {
 	sender    *alerts.Sender
 	flushNow  chan struct{}
 	running   atomic.Bool
+	// storeErr is the last failure to record a poll in the store (disk
+	// full, read-only); nil once a poll is recorded again. Readiness
+	// reports it: a daemon that cannot record items is not doing its job.
+	storeErr atomic.Pointer[error]
 }
 
 func (svc *service) build(s *setup) (*generation, error) {
@@ -133,6 +137,7 @@ func (svc *service) build(s *setup) (*generation, error) {
 		MaxJitter:   jitterOf(cfg.Polling.Jitter.Duration),
 		PollOnStart: true,
 		Log:         svc.log,
+		OnPoll:      g.notePoll,
 	}
 	return g, nil
 }
@@ -193,6 +198,28 @@ func (g *generation) run(ctx context.Context) error {
 	<-c.Stop().Done()
 	wg.Wait()
 	return err
+}
+
+// notePoll tracks whether polls can be recorded, for readiness.
+func (g *generation) notePoll(r watchers.Result) {
+	switch {
+	case watchers.ErrorClass(r.Err) == watchers.ClassStore:
+		err := r.Err
+		g.storeErr.Store(&err)
+	case r.Err == nil && !r.NotModified:
+		g.storeErr.Store(nil)
+	}
+}
+
+// ready reports why the generation is not ready, or nil.
+func (g *generation) ready() error {
+	if !g.running.Load() {
+		return errors.New("scheduler not running")
+	}
+	if err := g.storeErr.Load(); err != nil {
+		return fmt.Errorf("cannot record polls in the store: %v", *err)
+	}
+	return nil
 }
 
 func (g *generation) groupLoop(ctx context.Context) error {

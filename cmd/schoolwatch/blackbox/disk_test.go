@@ -109,6 +109,9 @@ func TestDiskFull(t *testing.T) {
 	if !strings.Contains(d.log.String(), "full") {
 		t.Error(`the logs do not say the disk is full ("database or disk is full")`)
 	}
+	if d.running() && d.ready() {
+		t.Error("/readyz says ready while polls cannot be recorded")
+	}
 	if !d.running() {
 		t.Logf("the daemon exited on a full disk with code %d", d.cmd.ProcessState.ExitCode())
 		if code := d.cmd.ProcessState.ExitCode(); code == 0 {
@@ -127,6 +130,7 @@ func TestDiskFull(t *testing.T) {
 	}()
 	waitMail(t, srv, want, 40*time.Second)
 	eventually(t, 10*time.Second, "an empty outbox", func() bool { return d.metric("schoolwatch_outbox_depth") == 0 })
+	eventually(t, 10*time.Second, "ready again once the disk has room", d.ready)
 	d.stop()
 	l := tally(t, srv.Messages())
 	if tw := l.twice(); len(tw) > 0 {
