@@ -32,7 +32,7 @@ func testRenderer() *Renderer {
 	return &Renderer{Pack: guidance.Builtin(), From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]", Location: time.UTC, Hostname: "test.invalid"}
 }
 
-func pendingFor(t *testing.T, recipient, school string, f Finding) store.Pending {
+func pendingFor(t testing.TB, recipient, school string, f Finding) store.Pending {
 	t.Helper()
 	return store.Pending{Recipient: recipient, SchoolID: school, ItemKey: f.ItemKey, RuleID: f.RuleID, Severity: SeverityRank(f.Severity), Delivery: "immediate", Payload: f.encode()}
 }

@@ -108,15 +108,20 @@ func NewSMTPDeliverer(cfg *config.Mail) (*SMTPDeliverer, error) {
 	return &SMTPDeliverer{dialer: d, from: from.Address}, nil
 }
 
-// Deliver sends one message. Errors are classified: 5xx replies are
-// permanent, everything else (4xx, refused connections, timeouts) temporary.
+// Deliver sends one message. Errors are classified: a 5xx reply to the
+// message (MAIL, RCPT, DATA) is permanent; everything else (4xx, refused
+// connections, timeouts) is temporary. A failure while connecting, say a
+// TLS or AUTH (535) rejection, is temporary whatever its code: it is about
+// the relay's settings, not this message, and giving up would throw away
+// every queued alert because of one wrong password. The outbox keeps
+// retrying at the capped backoff and logs each failure until it is fixed.
 func (d *SMTPDeliverer) Deliver(ctx context.Context, m store.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	sc, err := d.dialer.Dial()
 	if err != nil {
-		return classifySMTP(err)
+		return fmt.Errorf("connect to the SMTP server: %w", err)
 	}
 	if err := sc.Send(d.from, []string{m.Recipient}, rawMessage(m.Raw)); err != nil {
 		sc.Close()

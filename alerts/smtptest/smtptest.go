@@ -5,8 +5,15 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"net/mail"
 	"sync"
@@ -35,9 +42,12 @@ type Server struct {
 	msgs     []Message
 	replies  []int // codes to answer DATA with, one per message, before accepting
 	srv      *smtp.Server
+	ln       net.Listener
 	received chan struct{}
 	username string
 	password string
+	tls      *tls.Config // nil: plain SMTP only
+	implicit bool        // TLS from the first byte (port 465 style)
 }
 
 // Start starts a server on a free port on 127.0.0.1; it is closed when the test ends.
@@ -49,6 +59,47 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// StartTLS starts a server with a fresh self-signed certificate for
+// 127.0.0.1 and localhost. With implicit false it offers STARTTLS; with
+// implicit true it speaks TLS from the first byte. Clients must skip
+// verification (config mail.smtp.insecure_skip_verify).
+func StartTLS(t testing.TB, implicit bool) *Server {
+	t.Helper()
+	cert, err := selfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{received: make(chan struct{}, 1000), implicit: implicit,
+		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	if err := s.listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "smtptest"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 // RequireAuth makes the server demand AUTH PLAIN with these credentials.
@@ -69,9 +120,18 @@ func (s *Server) listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	addrStr := ln.Addr().String()
+	if s.tls != nil {
+		if s.implicit {
+			ln = tls.NewListener(ln, s.tls)
+		} else {
+			srv.TLSConfig = s.tls
+		}
+	}
 	s.mu.Lock()
 	s.srv = srv
-	s.Addr = ln.Addr().String()
+	s.ln = ln
+	s.Addr = addrStr
 	s.mu.Unlock()
 	go srv.Serve(ln)
 	return nil
@@ -93,10 +153,16 @@ func (s *Server) Port() int {
 // Close stops the server (an outage); Restart brings it back on the same port.
 func (s *Server) Close() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
+		// Close the listener ourselves too: Serve may not have registered
+		// it with srv yet, and then srv.Close alone would leave it open.
+		// (ln is nil for a server started elsewhere without recording it.)
+		if ln != nil {
+			ln.Close()
+		}
 		srv.Close()
 	}
 }
