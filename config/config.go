@@ -48,6 +48,9 @@ type Mail struct {
 	Fallback       string   `yaml:"fallback"`
 	// Operator receives feed-health notices; defaults to Fallback.
 	Operator string `yaml:"operator"`
+	// HeartbeatSchedule is the cron schedule of the weekly "all quiet"
+	// mail to leaders; default "0 8 * * 1".
+	HeartbeatSchedule string `yaml:"heartbeat_schedule"`
 	// SubjectPrefix starts every subject; default "[schoolwatch]".
 	SubjectPrefix string `yaml:"subject_prefix"`
 }
@@ -110,6 +113,9 @@ type FeedDefaults struct {
 	MaxItemAge Duration `yaml:"max_item_age"`
 	QuietAfter Duration `yaml:"quiet_after"`
 	UserAgent  string   `yaml:"user_agent"`
+	// FailuresBeforeNotice consecutive failed polls make a feed failing
+	// and send the operator a notice; default 3.
+	FailuresBeforeNotice int `yaml:"failures_before_notice"`
 }
 
 // School is one watched school.

@@ -55,6 +55,8 @@ rules:
 		{"feed timeout", c.Feeds[0].Timeout.Duration, DefaultFeedTimeout},
 		{"feed max_item_age", c.Feeds[0].MaxItemAge.Duration, DefaultMaxItemAge},
 		{"feed quiet_after", c.Feeds[0].QuietAfter.Duration, DefaultQuietAfter},
+		{"mail.heartbeat_schedule", c.Mail.HeartbeatSchedule, DefaultHeartbeatSchedule},
+		{"defaults.failures_before_notice", c.Defaults.FailuresBeforeNotice, DefaultFailuresBeforeNotice},
 		{"rule severity", c.Rules[0].Severity, DefaultSeverity},
 		{"rule category", c.Rules[0].Category, DefaultCategory},
 		{"rule delivery", c.Rules[0].Delivery, DefaultDelivery},
@@ -152,6 +154,8 @@ func TestErrors(t *testing.T) {
 		{"bad verified date", minimal + "guidance:\n  contacts:\n    - { name: LADO, verified: last-week }\n", []string{"bad.yml:8: guidance.contacts[0].verified: invalid date"}},
 		{"retention shorter than max_item_age", minimal + "store: { retention: 24h }\nfeeds:\n  - { id: f, url: \"https://x.org/f\", max_item_age: 48h }\n", []string{"bad.yml:6: store.retention: 24h0m0s must be longer than feeds[0].max_item_age"}},
 		{"password file that never ends", minimal + "mail:\n  smtp: { host: h, password_file: /dev/zero }\n", []string{"mail.smtp.password_file: cannot read /dev/zero: larger than"}},
+		{"bad heartbeat schedule", minimal + "mail:\n  heartbeat_schedule: \"weekly-ish\"\n", []string{"bad.yml:7: mail.heartbeat_schedule: invalid schedule"}},
+		{"negative failures_before_notice", minimal + "defaults:\n  failures_before_notice: -1\n", []string{"defaults.failures_before_notice: must be between 1 and 1000, got -1"}},
 		{"many problems at once", minimal + "mail:\n  group_wait: nope\n  from: nobody\nfeeds:\n  - { id: f, url: \"gopher://x\" }\n", []string{"mail.group_wait", "mail.from", "feeds[0].url"}},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,14 @@ const (
 	DefaultDelivery       = "immediate"
 )
 
+// Feed-health defaults (issue 9).
+const (
+	// DefaultHeartbeatSchedule: Monday 08:00, the weekly "all quiet" mail.
+	DefaultHeartbeatSchedule = "0 8 * * 1"
+	// DefaultFailuresBeforeNotice consecutive failed polls make a feed failing.
+	DefaultFailuresBeforeNotice = 3
+)
+
 // DefaultNotify is the roles a rule notifies when it names none.
 var DefaultNotify = []string{"head", "dsl"}
 
@@ -58,6 +66,7 @@ func (c *Config) applyDefaults() {
 	setDuration(&m.Retry.Initial, DefaultRetryInitial)
 	setDuration(&m.Retry.Max, DefaultRetryMax)
 	setString(&m.Operator, m.Fallback)
+	setString(&m.HeartbeatSchedule, DefaultHeartbeatSchedule)
 	setString(&m.SubjectPrefix, DefaultSubjectPrefix)
 	if s := m.SMTP; s != nil {
 		setDuration(&s.Timeout, DefaultSMTPTimeout)
@@ -78,6 +87,9 @@ func (c *Config) applyDefaults() {
 	setDuration(&d.MaxItemAge, DefaultMaxItemAge)
 	setDuration(&d.QuietAfter, DefaultQuietAfter)
 	setString(&d.UserAgent, DefaultUserAgent)
+	if d.FailuresBeforeNotice == 0 {
+		d.FailuresBeforeNotice = DefaultFailuresBeforeNotice
+	}
 	if c.Polling.Concurrency == 0 {
 		c.Polling.Concurrency = DefaultConcurrency
 	}

@@ -124,6 +124,7 @@ func (c *Config) validate() Errors {
 		v.email("mail.operator", m.Operator, false)
 	}
 	v.schedule("mail.digest_schedule", m.DigestSchedule)
+	v.schedule("mail.heartbeat_schedule", m.HeartbeatSchedule)
 	v.duration("mail.group_wait", m.GroupWait, false)
 	v.duration("mail.retry.initial", m.Retry.Initial, true)
 	v.duration("mail.retry.max", m.Retry.Max, true)
@@ -162,6 +163,9 @@ func (c *Config) validate() Errors {
 	v.duration("defaults.timeout", d.Timeout, true)
 	v.duration("defaults.max_item_age", d.MaxItemAge, true)
 	v.duration("defaults.quiet_after", d.QuietAfter, false)
+	if d.FailuresBeforeNotice < 1 || d.FailuresBeforeNotice > 1000 {
+		v.errorf("defaults.failures_before_notice", "must be between 1 and 1000, got %d", d.FailuresBeforeNotice)
+	}
 	if pl := c.Polling; pl.Concurrency < 1 || pl.Concurrency > 1024 {
 		v.errorf("polling.concurrency", "must be between 1 and 1024, got %d", pl.Concurrency)
 	}

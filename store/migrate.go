@@ -66,6 +66,15 @@ var migrations = []string{
 		PRIMARY KEY (recipient, item_key)
 	);
 	CREATE INDEX alert_log_created ON alert_log(created);`,
+	// feed-health notice log (issue 9): which condition was last notified
+	// for each feed and when, so restarts repeat nothing and reminders are
+	// at most daily.
+	`CREATE TABLE feed_notices (
+		feed_id   TEXT PRIMARY KEY,
+		condition TEXT NOT NULL,
+		since     INTEGER NOT NULL DEFAULT 0,
+		last_sent INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -172,6 +172,7 @@ func (g *generation) run(ctx context.Context) error {
 	spawn("scheduler", g.scheduler.Run)
 	spawn("sender", g.sender.Run)
 	spawn("grouper", g.groupLoop)
+	spawn("health", g.healthLoop) // health.go: operator notices (issue 9)
 
 	c := cron.New(cron.WithLocation(cfg.Location), cron.WithParser(config.CronParser))
 	if _, err := c.AddFunc(cfg.Mail.DigestSchedule, func() {

@@ -1,0 +1,114 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
+	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/watchers"
+)
+
+func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.Start(t)
+	path := filepath.Join(t.TempDir(), "sw.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { st.Close() }()
+	to := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	from := to.Add(-7 * 24 * time.Hour)
+	off := false
+	cfg := &config.Config{Schools: []config.School{
+		{ID: "1", Name: "Oak Primary", Leaders: []config.Leader{
+			{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}},
+			{Name: "No Mail", Email: "nomail@oak.example.org", Roles: []string{"dsl"}, Heartbeat: &off},
+		}},
+		{ID: "2", Name: "Elm Academy", Leaders: []config.Leader{{Name: "E Head", Email: "head@elm.example.org", Roles: []string{"head"}}}},
+	}}
+	feeds := []watchers.Feed{{ID: "news"}, {ID: "reddit/1", SchoolID: "1"}, {ID: "reddit/2", SchoolID: "2"}}
+	// news: 3 items in the period and 1 before it; reddit/1: 2 items;
+	// reddit/2: failing, no items.
+	record := func(feed string, n int, at time.Time) {
+		var items []store.Item
+		for i := range n {
+			items = append(items, store.Item{Key: fmt.Sprintf("%s-%d-%d", feed, at.Unix(), i), FeedID: feed, Published: at})
+		}
+		if _, err := st.RecordItems(ctx, at, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("news", 3, from.Add(time.Hour))
+	record("news", 1, from.Add(-time.Hour))
+	record("reddit/1", 2, to.Add(-time.Hour))
+	if err := st.PutFeedStates(ctx,
+		store.FeedState{FeedID: "news", LastPoll: to, LastSuccess: to, LastNewItem: to},
+		store.FeedState{FeedID: "reddit/1", LastPoll: to, LastSuccess: to, LastNewItem: to},
+		store.FeedState{FeedID: "reddit/2", LastPoll: to, Failures: 4, ErrorClass: "http_5xx", FailingSince: from},
+	); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	metrics := NewNoticeMetrics(reg)
+	hb := func() *Heartbeat {
+		return &Heartbeat{Store: st, Config: cfg, Feeds: feeds, From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]",
+			Host: "test.invalid", Metrics: metrics, Now: func() time.Time { return to }}
+	}
+	if n, err := hb().Send(ctx, from, to); err != nil || n != 2 {
+		t.Fatalf("first send: %d, %v; want one per leader with heartbeat on (2)", n, err)
+	}
+	// Retried, and after a restart: nothing more for the same schedule.
+	if n, err := hb().Send(ctx, from, to); err != nil || n != 0 {
+		t.Fatalf("retry: %d, %v", n, err)
+	}
+	st.Close()
+	if st, err = store.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := hb().Send(ctx, from, to); err != nil || n != 0 {
+		t.Fatalf("after restart: %d, %v", n, err)
+	}
+	d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: config.D(5 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSender(st, d, time.Second, time.Minute, nil, nil)
+	s.Now = func() time.Time { return to }
+	if n, err := s.Drain(ctx); err != nil || n != 2 {
+		t.Fatalf("drain: %d, %v", n, err)
+	}
+	got := map[string]string{}
+	for _, m := range srv.Messages() {
+		got[m.To[0]] = subjectOf(t, m) + "\n" + string(m.Data)
+	}
+	if _, ok := got["nomail@oak.example.org"]; ok {
+		t.Error("a leader with heartbeat: false got a heartbeat")
+	}
+	oak, elm := got["head@oak.example.org"], got["head@elm.example.org"]
+	for _, w := range []string{"[schoolwatch] weekly check-in: all quiet\n", "Oak Primary", "Sources watched: 2", "New posts checked: 5", "Nothing matched", "Every source worked"} {
+		if !strings.Contains(oak, w) {
+			t.Errorf("Oak heartbeat lacks %q:\n%s", w, oak)
+		}
+	}
+	for _, w := range []string{"some sources not working", "Sources watched: 2", "New posts checked: 3", "Sources not working: reddit/2"} {
+		if !strings.Contains(elm, w) {
+			t.Errorf("Elm heartbeat lacks %q:\n%s", w, elm)
+		}
+	}
+	if got := gathered(t, reg, "schoolwatch_notices_total", "heartbeat"); got != 2 {
+		t.Errorf("schoolwatch_notices_total{kind=heartbeat} = %v", got)
+	}
+	// The next schedule sends again.
+	if n, err := hb().Send(ctx, to, to.Add(7*24*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("next week: %d, %v", n, err)
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/watchers"
+)
+
+// healthEvery is how often the daemon re-evaluates feed health. Failures
+// are written to the store as they happen, so a minute bounds how late a
+// notice can be.
+const healthEvery = time.Minute
+
+// noticeMetrics holds the feed-health metrics per registry: the registry
+// outlives config reloads, and registering twice would panic.
+var noticeMetrics struct {
+	mu sync.Mutex
+	by map[*prometheus.Registry]*alerts.NoticeMetrics
+}
+
+func noticeMetricsFor(reg *prometheus.Registry) *alerts.NoticeMetrics {
+	noticeMetrics.mu.Lock()
+	defer noticeMetrics.mu.Unlock()
+	if noticeMetrics.by == nil {
+		noticeMetrics.by = map[*prometheus.Registry]*alerts.NoticeMetrics{}
+	}
+	m, ok := noticeMetrics.by[reg]
+	if !ok {
+		m = alerts.NewNoticeMetrics(reg)
+		noticeMetrics.by[reg] = m
+	}
+	return m
+}
+
+// healthLoop evaluates every configured feed's health from the store and
+// sends grouped operator notices, and sends the leaders' heartbeat on
+// mail.heartbeat_schedule, until ctx is done.
+func (g *generation) healthLoop(ctx context.Context) error {
+	cfg := g.s.cfg
+	metrics := noticeMetricsFor(g.svc.reg)
+	n := &alerts.Notifier{
+		Store: g.svc.store, From: cfg.Mail.From, To: cfg.Mail.Operator, SubjectPrefix: cfg.Mail.SubjectPrefix,
+		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
+	}
+	policy := watchers.HealthPolicy{FailuresBeforeNotice: cfg.Defaults.FailuresBeforeNotice}
+	hb := &alerts.Heartbeat{
+		Store: g.svc.store, Config: cfg, Feeds: g.s.feeds, Policy: policy, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix,
+		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
+	}
+	sched, err := config.CronParser.Parse(cfg.Mail.HeartbeatSchedule)
+	if err != nil {
+		return err // config.Load validated it; unreachable
+	}
+	c := cron.New(cron.WithLocation(cfg.Location))
+	c.Schedule(sched, cron.FuncJob(func() {
+		// The period is one schedule interval ending at the scheduled
+		// minute; the key is the scheduled minute, so it is sent once.
+		to := time.Now().In(cfg.Location).Truncate(time.Minute)
+		from := to.Add(-sched.Next(to).Sub(to))
+		if k, err := hb.Send(ctx, from, to); err != nil {
+			g.svc.log.Error("heartbeat", "err", err)
+		} else {
+			g.svc.log.Info("heartbeats queued", "mails", k)
+		}
+	}))
+	c.Start()
+	defer func() { <-c.Stop().Done() }()
+	tick := time.NewTicker(healthEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := g.checkHealth(ctx, n, policy); err != nil && ctx.Err() == nil {
+			// A store hiccup must not stop the daemon; the next tick retries.
+			g.svc.log.Warn("feed health", "err", err)
+		}
+	}
+}
+
+func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier, policy watchers.HealthPolicy) error {
+	states, err := g.svc.store.FeedStates(ctx)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]int, len(states))
+	for i, st := range states {
+		byID[st.FeedID] = i
+	}
+	now := time.Now()
+	fh := make([]alerts.FeedHealth, 0, len(g.s.feeds))
+	for _, f := range g.s.feeds {
+		h := alerts.FeedHealth{Feed: f}
+		if i, ok := byID[f.ID]; ok {
+			h.State = states[i]
+		} else {
+			h.State.FeedID = f.ID
+		}
+		h.Health = policy.Evaluate(h.State, f, now)
+		fh = append(fh, h)
+	}
+	sent, err := n.Notify(ctx, fh)
+	if sent {
+		g.svc.log.Info("feed-health notice queued", "to", n.To)
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// FeedNotice records the last feed-health notice sent about one feed: the
+// condition (failing or quiet) the operator was told about, since when it
+// has held, and when the operator was last told.
+type FeedNotice struct {
+	FeedID    string
+	Condition string
+	Since     time.Time
+	LastSent  time.Time
+}
+
+// FeedNotices returns the notice log, by feed id.
+func (s *Store) FeedNotices(ctx context.Context) (map[string]FeedNotice, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, condition, since, last_sent FROM feed_notices`)
+	if err != nil {
+		return nil, fmt.Errorf("feed notices: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]FeedNotice{}
+	for rows.Next() {
+		var n FeedNotice
+		var since, sent int64
+		if err := rows.Scan(&n.FeedID, &n.Condition, &since, &sent); err != nil {
+			return nil, fmt.Errorf("feed notices: %w", err)
+		}
+		n.Since, n.LastSent = fromMS(since), fromMS(sent)
+		out[n.FeedID] = n
+	}
+	return out, rows.Err()
+}
+
+// UpdateFeedNotices writes put and deletes the entries of cleared feeds in
+// one transaction.
+func (s *Store) UpdateFeedNotices(ctx context.Context, put []FeedNotice, cleared []string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, n := range put {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO feed_notices (feed_id, condition, since, last_sent) VALUES (?, ?, ?, ?)
+				ON CONFLICT(feed_id) DO UPDATE SET condition = excluded.condition, since = excluded.since, last_sent = excluded.last_sent`,
+				n.FeedID, n.Condition, ms(n.Since), ms(n.LastSent)); err != nil {
+				return err
+			}
+		}
+		for _, id := range cleared {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM feed_notices WHERE feed_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update feed notices: %w", err)
+	}
+	return nil
+}
+
+// NewItemsByFeed counts, per feed, the items first seen in [from, to): the
+// items a heartbeat reports as checked. An item seen in several feeds counts
+// for the first one only.
+func (s *Store) NewItemsByFeed(ctx context.Context, from, to time.Time) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, COUNT(*) FROM seen_items WHERE first_seen >= ? AND first_seen < ? GROUP BY feed_id`, ms(from), ms(to))
+	if err != nil {
+		return nil, fmt.Errorf("new items by feed: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("new items by feed: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// AlertedItems counts the items alerted to recipient in [from, to).
+func (s *Store) AlertedItems(ctx context.Context, recipient string, from, to time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_log WHERE recipient = ? AND created >= ? AND created < ?`, recipient, ms(from), ms(to)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("alerted items: %w", err)
+	}
+	return n, nil
+}
