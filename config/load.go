@@ -106,7 +106,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		c.pos.walk(root, "", reflect.TypeOf(Config{}), func(line int, field, msg string) {
 			errs = append(errs, Error{File: name, Line: line, Field: field, Msg: msg})
 		})
-		if err := yaml.NodeToValue(root, c); err != nil {
+		if err := decode(root, c); err != nil {
 			errs = append(errs, yamlError(name, err))
 			sortErrors(errs)
 			return nil, errs
@@ -357,4 +357,16 @@ func readSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("larger than %d bytes: not a password file", MaxSecretSize)
 	}
 	return b, nil
+}
+
+// decode is yaml.NodeToValue, with a panic inside the YAML library (seen
+// with some malformed input) turned into an error: a broken config must be
+// reported, never crash the daemon or a reload.
+func decode(root ast.Node, c *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("[%d:1] cannot decode this YAML: %v", nodeLine(root), r)
+		}
+	}()
+	return yaml.NodeToValue(root, c)
 }
