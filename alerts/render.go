@@ -103,6 +103,7 @@ func (r *Renderer) Render(g *Group, now time.Time) (store.Message, error) {
 	}
 	d.Subject = r.subject(g)
 	seenContact := map[string]bool{}
+	var shown []guidance.Contact
 	for _, id := range sectionIDs {
 		s, ok := r.Pack.Section(id)
 		if !ok {
@@ -118,12 +119,13 @@ func (r *Renderer) Render(g *Group, now time.Time) (store.Message, error) {
 			if !c.Verified.IsZero() {
 				cv.Verified = c.Verified.Format("2 January 2006")
 			}
-			if c.Area != "" && c.Area != "England" && c.Area != "UK" && d.AreaNote == "" {
-				d.AreaNote = fmt.Sprintf("Contacts marked (%s) are for schools in %s. If your school is elsewhere, use your own local authority's numbers (your administrator can set them under guidance.contacts).", c.Area, c.Area)
-			}
 			d.Contacts = append(d.Contacts, cv)
+			shown = append(shown, c)
 		}
 	}
+	// The guidance package owns the wording of the area caveat, so the
+	// alert, the digest and `schoolwatch guidance` all say the same thing.
+	d.AreaNote = guidance.AreaNote(shown)
 	var text, html bytes.Buffer
 	if err := textTmpl.Execute(&text, d); err != nil {
 		return store.Message{}, err
