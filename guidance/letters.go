@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"text/template"
-
-	"github.com/goccy/go-yaml"
 )
 
 // Letter describes a template letter in the pack.
@@ -55,25 +53,12 @@ var letterFuncs = template.FuncMap{
 }
 
 func parseLetter(file string, src []byte) (*letter, error) {
-	fmSrc, body, bodyLine, err := splitFrontMatter(file, src)
+	var fm letterFront
+	body, bodyLine, lines, err := decodeFrontMatter(file, src, &fm)
 	if err != nil {
 		return nil, err
 	}
-	var fm letterFront
-	if err := yaml.UnmarshalWithOptions(fmSrc, &fm, yaml.DisallowUnknownField()); err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, &FileError{file, ye.GetToken().Position.Line + 1, "front matter: " + ye.GetMessage()}
-		}
-		return nil, &FileError{file, 2, fmt.Sprintf("front matter: %v", err)}
-	}
-	lines := keyLines(fmSrc)
-	at := func(key string) int {
-		if l, ok := lines[key]; ok {
-			return l
-		}
-		return 1
-	}
+	at := lines.at
 	var errs []error
 	if !idPattern.MatchString(fm.ID) {
 		errs = append(errs, &FileError{file, at("id"), fmt.Sprintf("id: %q must be lower-case letters, digits and hyphens", fm.ID)})

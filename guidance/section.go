@@ -97,28 +97,44 @@ func keyLines(fm []byte) map[string]int {
 	return m
 }
 
+// keyLineMap gives the line of each front matter key.
+type keyLineMap map[string]int
+
+// at is the line of key, or 1 when the key is absent.
+func (m keyLineMap) at(key string) int {
+	if l, ok := m[key]; ok {
+		return l
+	}
+	return 1
+}
+
+// decodeFrontMatter splits a section or letter file, decodes its front
+// matter strictly (unknown keys are errors) into fm, and returns the body,
+// the line the body starts on, and where each front matter key is.
+func decodeFrontMatter(file string, src []byte, fm any) (body []byte, bodyLine int, lines keyLineMap, err error) {
+	fmSrc, body, bodyLine, err := splitFrontMatter(file, src)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if err := yaml.UnmarshalWithOptions(fmSrc, fm, yaml.DisallowUnknownField()); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			return nil, 0, nil, &FileError{file, ye.GetToken().Position.Line + 1, "front matter: " + ye.GetMessage()}
+		}
+		return nil, 0, nil, &FileError{file, 2, fmt.Sprintf("front matter: %v", err)}
+	}
+	return body, bodyLine, keyLines(fmSrc), nil
+}
+
 // parseSection reads one section file. Whether its contact and letter IDs
 // exist is checked when the whole pack is assembled.
 func parseSection(file string, src []byte) (*Section, error) {
-	fmSrc, body, bodyLine, err := splitFrontMatter(file, src)
+	var fm frontMatter
+	body, bodyLine, lines, err := decodeFrontMatter(file, src, &fm)
 	if err != nil {
 		return nil, err
 	}
-	var fm frontMatter
-	if err := yaml.UnmarshalWithOptions(fmSrc, &fm, yaml.DisallowUnknownField()); err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, &FileError{file, ye.GetToken().Position.Line + 1, "front matter: " + ye.GetMessage()}
-		}
-		return nil, &FileError{file, 2, fmt.Sprintf("front matter: %v", err)}
-	}
-	lines := keyLines(fmSrc)
-	at := func(key string) int {
-		if l, ok := lines[key]; ok {
-			return l
-		}
-		return 1
-	}
+	at := lines.at
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &FileError{file, at(key), key + ": " + fmt.Sprintf(format, args...)})
