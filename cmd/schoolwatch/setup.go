@@ -49,13 +49,7 @@ func load(path string, now time.Time) (*setup, error) {
 	} else {
 		s.pack = guidance.Builtin()
 	}
-	var contacts []guidance.Contact
-	for _, c := range cfg.Guidance.Contacts {
-		contacts = append(contacts, guidance.Contact{
-			Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL, Hours: c.Hours, Area: c.Area, Notes: c.Notes, Verified: c.Verified.Time,
-		})
-	}
-	s.pack = s.pack.WithContacts(contacts)
+	s.pack = s.pack.WithContacts(configContacts(cfg))
 	for _, c := range guidance.StaleContacts(s.pack.Contacts(), now, ContactMaxAge) {
 		when := "never"
 		if !c.Verified.IsZero() {
