@@ -95,9 +95,10 @@ type Contact struct {
 
 // Polling bounds how hard schoolwatch polls, across all feeds.
 type Polling struct {
-	// Concurrency bounds polls in flight.
+	// Concurrency bounds feed fetches in flight, and separately the fetched
+	// documents being parsed and recorded.
 	Concurrency int `yaml:"concurrency"`
-	// PerHost bounds polls in flight to one site (registrable domain).
+	// PerHost bounds fetches in flight to one site (registrable domain).
 	PerHost int `yaml:"per_host"`
 	// Jitter bounds the stable per-feed delay after each scheduled time
 	// (also at most a quarter of the feed's interval); 0 disables it.

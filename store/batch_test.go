@@ -102,3 +102,57 @@ func TestAltKeysMakeAnItemSeen(t *testing.T) {
 		t.Error("the duplicate's own key was not recorded")
 	}
 }
+
+// TestLingerGathersWrites: writes that arrive while the first one lingers
+// share its commit, and a full batch does not wait out the linger.
+func TestLingerGathersWrites(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		writers    int
+		linger     time.Duration
+		maxCommits int64
+	}{
+		// Eight writers released together, a generous linger: one commit
+		// (two if the scheduler is slow to start some of them).
+		{"gathers", 8, 500 * time.Millisecond, 2},
+		// maxBatch writers and a linger far longer than the test's
+		// deadline: the full queue must wake the committer.
+		{"full batch wakes", maxBatch, time.Hour, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := open(t)
+			s.batch.linger = tc.linger
+			start := make(chan struct{})
+			done := make(chan error, tc.writers)
+			for i := range tc.writers {
+				go func() {
+					<-start
+					_, err := s.RecordItems(ctx, time.Now(), []Item{{Key: fmt.Sprintf("g:%d", i), FeedID: "f"}})
+					done <- err
+				}()
+			}
+			close(start)
+			deadline := time.After(time.Minute)
+			for range tc.writers {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatal(err)
+					}
+				case <-deadline:
+					t.Fatal("writes still waiting after a minute: the committer was not woken")
+				}
+			}
+			st := s.BatchStats()
+			if st.Writes != int64(tc.writers) || st.Commits > tc.maxCommits {
+				t.Errorf("%d writes in %d commits, want %d writes in at most %d", st.Writes, st.Commits, tc.writers, tc.maxCommits)
+			}
+			for i := range tc.writers {
+				if seen, _ := s.Seen(ctx, fmt.Sprintf("g:%d", i)); !seen {
+					t.Errorf("write %d lost", i)
+				}
+			}
+		})
+	}
+}

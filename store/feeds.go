@@ -73,7 +73,7 @@ func (s *Store) PutFeedStates(ctx context.Context, states ...FeedState) error {
 	}
 	err := s.batchTx(ctx, func(tx *sql.Tx) error {
 		for _, st := range states {
-			if err := putFeedState(ctx, tx, st); err != nil {
+			if err := s.putFeedState(ctx, tx, st); err != nil {
 				return err
 			}
 		}
@@ -85,13 +85,15 @@ func (s *Store) PutFeedStates(ctx context.Context, states ...FeedState) error {
 	return nil
 }
 
-func putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen)
+const qFeedStateUpsert = `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (feed_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, last_poll = excluded.last_poll,
 			last_success = excluded.last_success, last_new_item = excluded.last_new_item, last_error = excluded.last_error,
 			error_class = excluded.error_class, failing_since = excluded.failing_since, failures = excluded.failures,
-			next_poll = excluded.next_poll, items_seen = excluded.items_seen`,
+			next_poll = excluded.next_poll, items_seen = excluded.items_seen`
+
+func (s *Store) putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) error {
+	_, err := s.exec(ctx, tx, qFeedStateUpsert,
 		st.FeedID, st.ETag, st.LastModified, ms(st.LastPoll), ms(st.LastSuccess), ms(st.LastNewItem), st.LastError, st.ErrorClass, ms(st.FailingSince), st.Failures, ms(st.NextPoll), st.ItemsSeen)
 	return err
 }

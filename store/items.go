@@ -35,11 +35,10 @@ func (s *Store) RecordItems(ctx context.Context, now time.Time, items []Item) (i
 	isNew = make([]bool, len(items))
 	err = s.batchTx(ctx, func(tx *sql.Tx) error {
 		clear(isNew)
-		seen, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO seen_items (key, feed_id, first_seen, published) VALUES (?, ?, ?, ?)`)
+		seen, err := s.stmt(ctx, tx, qSeenInsert)
 		if err != nil {
 			return err
 		}
-		defer seen.Close()
 		for i, it := range items {
 			fresh := true
 			for k := -1; k < len(it.AltKeys); k++ {
@@ -76,6 +75,8 @@ func (s *Store) RecordItems(ctx context.Context, now time.Time, items []Item) (i
 	}
 	return isNew, nil
 }
+
+const qSeenInsert = `INSERT OR IGNORE INTO seen_items (key, feed_id, first_seen, published) VALUES (?, ?, ?, ?)`
 
 // Seen reports whether an item key has been recorded.
 func (s *Store) Seen(ctx context.Context, key string) (bool, error) {

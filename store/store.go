@@ -18,7 +18,12 @@ type Store struct {
 	db    *sql.DB
 	path  string
 	batch batcher // group commit of small writes (batch.go)
+	hot   map[string]*sql.Stmt
 }
+
+// hotQueries run once per item or per poll: they are prepared once, when
+// the store opens, rather than parsed again at every use.
+var hotQueries = []string{qSavepoint, qRelease, qRollbackTo, qSeenInsert, qFeedStateUpsert}
 
 // Open opens (creating if needed) the database at path and migrates it to
 // the current schema.
@@ -48,15 +53,47 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// SQLITE_BUSY storms and keeps transactions strictly ordered.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
+	s.batch.linger = batchLinger
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.hot = make(map[string]*sql.Stmt, len(hotQueries))
+	for _, q := range hotQueries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
+		}
+		s.hot[q] = st
 	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range s.hot {
+		st.Close()
+	}
+	return s.db.Close()
+}
+
+// stmt is query's statement within tx: the one prepared at Open for a hot
+// query, else prepared now.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st := s.hot[query]; st != nil {
+		return tx.StmtContext(ctx, st), nil
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
+// exec runs query in tx, prepared once if it is a hot one.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.hot[query]; st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }

@@ -1,6 +1,7 @@
 package watchers
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/tls"
@@ -187,6 +188,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 	}
 	max := f.maxBody()
 	var body io.Reader = &cappedReader{r: resp.Body, left: max}
+	hint := resp.ContentLength // -1 when unknown
 	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
 	case "", "identity":
 	case "gzip", "x-gzip":
@@ -196,10 +198,11 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 		}
 		defer zr.Close()
 		body = zr
+		hint = -1 // the compressed length says little
 	default:
 		return nil, &FetchError{Class: ClassParse, Err: fmt.Errorf("unsupported Content-Encoding %q", resp.Header.Get("Content-Encoding"))}
 	}
-	if r.Body, err = readCapped(body, max); err != nil {
+	if r.Body, err = readCapped(body, max, hint); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -245,7 +248,7 @@ func (f *Fetcher) fetchFile(u *url.URL) (*Response, error) {
 		return nil, &FetchError{Class: ClassFile, Err: err}
 	}
 	defer fh.Close()
-	body, err := readCapped(fh, f.maxBody())
+	body, err := readCapped(fh, f.maxBody(), -1)
 	if err != nil {
 		return nil, err
 	}
@@ -306,10 +309,20 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxSizeHint bounds the buffer readCapped allocates up front on a server's
+// word (its Content-Length), before any byte has arrived.
+const maxSizeHint = 1 << 20
+
 // readCapped reads r to the end, failing with ClassTooLarge past max bytes
-// without reading further.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(&cappedReader{r: r, left: max})
+// without reading further. hint, if positive, is the expected length: the
+// buffer is sized for it once instead of growing by doubling.
+func readCapped(r io.Reader, max, hint int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if hint > 0 {
+		buf.Grow(int(min(hint, max, maxSizeHint)) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(&cappedReader{r: r, left: max})
+	b := buf.Bytes()
 	switch {
 	case errors.Is(err, errCapped):
 		return nil, &FetchError{Class: ClassTooLarge, Err: fmt.Errorf("document larger than %d bytes", max)}

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// Default bounds on polls in flight.
+// Default bounds on fetches in flight.
 const (
 	DefaultConcurrency = 16
 	// DefaultPerHost keeps us polite to hosts that serve many feeds
@@ -17,12 +17,16 @@ const (
 	DefaultPerHost = 2
 )
 
-// limiter bounds polls in flight, globally and per host. A poll takes its
-// host's slot before a global one, so feeds queued behind a busy host never
-// hold global slots that other hosts' feeds could use.
+// limiter bounds fetches in flight, globally and per host, and the
+// fetched documents being parsed and recorded. A fetch takes its host's
+// slot before a global one, so feeds queued behind a busy host never hold
+// global slots that other hosts' feeds could use.
 type limiter struct {
 	global  chan struct{}
 	perHost int
+	// process bounds documents between fetch and the end of their poll
+	// (parse, normalise, record): as many as fetches.
+	process chan struct{}
 
 	mu    sync.Mutex
 	hosts map[string]*hostSlots // only hosts with polls waiting or running
@@ -40,7 +44,7 @@ func newLimiter(global, perHost int) *limiter {
 	if perHost <= 0 {
 		perHost = DefaultPerHost
 	}
-	return &limiter{global: make(chan struct{}, global), perHost: perHost, hosts: map[string]*hostSlots{}}
+	return &limiter{global: make(chan struct{}, global), perHost: perHost, process: make(chan struct{}, global), hosts: map[string]*hostSlots{}}
 }
 
 // acquire waits for a slot for a poll of rawURL and returns its release,

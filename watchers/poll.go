@@ -87,6 +87,12 @@ func (p *Poller) now() time.Time {
 // sink, then records the feed's state. Errors are returned classified and
 // also recorded in the state; they never stop other feeds.
 func (p *Poller) Poll(ctx context.Context, f Feed) Result {
+	return p.poll(ctx, f, func() {})
+}
+
+// poll is Poll, calling fetched once the fetch is over (whatever its
+// outcome), before the document is parsed and its items recorded.
+func (p *Poller) poll(ctx context.Context, f Feed, fetched func()) Result {
 	start := p.now()
 	res := Result{Feed: f}
 	var st store.FeedState
@@ -101,6 +107,7 @@ func (p *Poller) Poll(ctx context.Context, f Feed) Result {
 	fctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
 	resp, err := p.Fetcher.Fetch(fctx, f.URL, st.ETag, st.LastModified)
+	fetched()
 	if err != nil {
 		res.Err = err
 		return p.finish(ctx, res, prev, st, start)

@@ -18,15 +18,16 @@ const DefaultMaxJitter = 5 * time.Minute
 
 // Scheduler polls every feed on its cron schedule (in Location), with a
 // deterministic per-feed jitter so that thousands of feeds sharing a
-// schedule do not fire in the same second, and bounds on polls in flight,
+// schedule do not fire in the same second, and bounds on fetches in flight,
 // globally and per host.
 type Scheduler struct {
 	Poller   *Poller
 	Feeds    []Feed
 	Location *time.Location
-	// Concurrency bounds polls in flight (default DefaultConcurrency).
+	// Concurrency bounds fetches in flight, and separately documents
+	// being parsed and recorded (default DefaultConcurrency).
 	Concurrency int
-	// PerHost bounds polls in flight to one site (default DefaultPerHost).
+	// PerHost bounds fetches in flight to one site (default DefaultPerHost).
 	PerHost int
 	// MaxJitter bounds the per-feed delay (0 means DefaultMaxJitter,
 	// negative disables). A feed's jitter is also at most a quarter of
@@ -186,8 +187,24 @@ func (s *Scheduler) poll(ctx context.Context, f Feed) (r Result, ok bool) {
 	if err != nil {
 		return Result{}, false
 	}
-	defer release()
-	r = s.Poller.Poll(ctx, f)
+	// The fetch's slots go as soon as the document is in: the bounds are
+	// about connections to sites, and a poll waiting for its turn to
+	// record its items (the store writes one batch at a time) must not
+	// keep another site waiting. Parsing and recording take a processing
+	// slot instead, which bounds the documents held in memory.
+	var once sync.Once
+	processing := false
+	defer func() {
+		once.Do(release)
+		if processing {
+			<-s.limiter().process
+		}
+	}()
+	r = s.Poller.poll(ctx, f, func() {
+		once.Do(release)
+		s.limiter().process <- struct{}{} // held briefly by each: no ctx needed
+		processing = true
+	})
 	if s.OnPoll != nil {
 		s.OnPoll(r)
 	}

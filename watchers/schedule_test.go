@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +149,74 @@ func TestRunPollsOnStartAndStops(t *testing.T) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// blockingSink holds the first feed's items until told to let go, and
+// counts how many polls are in the sink at once.
+type blockingSink struct {
+	first   string
+	entered chan struct{} // closed when the first feed is in the sink
+	release chan struct{}
+
+	mu           sync.Mutex
+	inside, peak int
+}
+
+func (s *blockingSink) Items(ctx context.Context, f Feed, items []Item, now time.Time) (Counts, error) {
+	s.mu.Lock()
+	s.inside++
+	s.peak = max(s.peak, s.inside)
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.inside--; s.mu.Unlock() }()
+	if f.ID == s.first {
+		close(s.entered)
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+			return Counts{}, ctx.Err()
+		}
+	}
+	return Counts{New: len(items)}, nil
+}
+
+// TestFetchSlotFreedWhileRecording: with one slot, a poll that is still
+// recording its items (waiting for the store) does not keep the next
+// feed's fetch waiting; and documents being processed stay within the
+// bound.
+func TestFetchSlotFreedWhileRecording(t *testing.T) {
+	var fetchedB atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/b" {
+			fetchedB.Store(true)
+		}
+		io.WriteString(w, rssDoc(rssItem{GUID: r.URL.Path, Title: "x"}))
+	}))
+	defer srv.Close()
+	sink := &blockingSink{first: "a", entered: make(chan struct{}), release: make(chan struct{})}
+	p := &Poller{Fetcher: NewFetcher("test"), Sink: sink, Log: quiet, DryRun: true}
+	s := &Scheduler{Poller: p, Concurrency: 1, PerHost: 1}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan Result)
+	go func() { r, _ := s.poll(ctx, testFeed("a", srv.URL+"/a")); done <- r }()
+	<-sink.entered
+	// a is in the sink; b can be fetched, though not processed until a is done.
+	go func() { r, _ := s.poll(ctx, testFeed("b", srv.URL+"/b")); done <- r }()
+	for !fetchedB.Load() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("b was not fetched while a held its items: the fetch slot was not released")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(sink.release)
+	for range 2 {
+		if r := <-done; r.Err != nil {
+			t.Errorf("%s: %v", r.Feed.ID, r.Err)
+		}
+	}
+	if sink.peak != 1 {
+		t.Errorf("%d documents processed at once with concurrency 1", sink.peak)
 	}
 }
