@@ -197,10 +197,11 @@ type Notifier struct {
 
 // Notify evaluates feeds against the notice log and enqueues at most one
 // mail covering every feed whose condition started, needs a reminder or
-// recovered. The mail is enqueued before the log is updated, and its
-// content key is derived from the set of (feed, kind, day), so a crash in
-// between re-plans the same mail on restart and the outbox drops the
-// duplicate. It reports whether a mail was enqueued.
+// recovered. The mail is enqueued and the log updated in one transaction,
+// so a crash leaves both or neither; the mail's content key, derived from
+// the set of (feed, kind, day), also keeps two evaluations on the same day
+// from queueing the same notice twice. It reports whether a mail was
+// enqueued.
 func (n *Notifier) Notify(ctx context.Context, feeds []FeedHealth) (bool, error) {
 	n.Metrics.observe(feeds)
 	if n.To == "" {
@@ -263,11 +264,8 @@ func (n *Notifier) Notify(ctx context.Context, feeds []FeedHealth) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("build notice: %w", err)
 	}
-	added, err := n.Store.Enqueue(ctx, now, store.Message{Key: key, Kind: "notice", Recipient: n.To, Subject: subject, Raw: raw}, nil, nil)
+	added, err := n.Store.EnqueueNotice(ctx, now, store.Message{Key: key, Kind: "notice", Recipient: n.To, Subject: subject, Raw: raw}, put, cleared)
 	if err != nil {
-		return false, err
-	}
-	if err := n.Store.UpdateFeedNotices(ctx, put, cleared); err != nil {
 		return false, err
 	}
 	if added {

@@ -40,23 +40,43 @@ func (s *Store) FeedNotices(ctx context.Context) (map[string]FeedNotice, error) 
 // UpdateFeedNotices writes put and deletes the entries of cleared feeds in
 // one transaction.
 func (s *Store) UpdateFeedNotices(ctx context.Context, put []FeedNotice, cleared []string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		for _, n := range put {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO feed_notices (feed_id, condition, since, last_sent) VALUES (?, ?, ?, ?)
-				ON CONFLICT(feed_id) DO UPDATE SET condition = excluded.condition, since = excluded.since, last_sent = excluded.last_sent`,
-				n.FeedID, n.Condition, ms(n.Since), ms(n.LastSent)); err != nil {
-				return err
-			}
+	if err := s.tx(ctx, func(tx *sql.Tx) error { return updateFeedNotices(ctx, tx, put, cleared) }); err != nil {
+		return fmt.Errorf("update feed notices: %w", err)
+	}
+	return nil
+}
+
+// EnqueueNotice stores an operator notice for delivery and updates the
+// notice log that planned it, in one transaction: after a crash either the
+// mail is queued and the log says so, or neither, and the next evaluation
+// plans the same notice again. It reports whether m was added (false if
+// its key was already in the outbox).
+func (s *Store) EnqueueNotice(ctx context.Context, now time.Time, m Message, put []FeedNotice, cleared []string) (bool, error) {
+	var added bool
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		if added, err = enqueue(ctx, tx, now, m, nil, nil); err != nil {
+			return err
 		}
-		for _, id := range cleared {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM feed_notices WHERE feed_id = ?`, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return updateFeedNotices(ctx, tx, put, cleared)
 	})
 	if err != nil {
-		return fmt.Errorf("update feed notices: %w", err)
+		return false, fmt.Errorf("enqueue notice %s: %w", m.Key, err)
+	}
+	return added, nil
+}
+
+func updateFeedNotices(ctx context.Context, tx *sql.Tx, put []FeedNotice, cleared []string) error {
+	for _, n := range put {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feed_notices (feed_id, condition, since, last_sent) VALUES (?, ?, ?, ?)
+			ON CONFLICT(feed_id) DO UPDATE SET condition = excluded.condition, since = excluded.since, last_sent = excluded.last_sent`,
+			n.FeedID, n.Condition, ms(n.Since), ms(n.LastSent)); err != nil {
+			return err
+		}
+	}
+	for _, id := range cleared {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM feed_notices WHERE feed_id = ?`, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

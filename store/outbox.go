@@ -38,31 +38,35 @@ type Message struct {
 // Enqueue then reports false.
 func (s *Store) Enqueue(ctx context.Context, now time.Time, m Message, pendingIDs []int64, itemKeys []string) (bool, error) {
 	var added bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox (key, kind, recipient, subject, message, status, next_attempt, created)
-			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`, m.Key, m.Kind, m.Recipient, m.Subject, m.Raw, ms(now), ms(now))
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		added = n > 0
-		for _, id := range pendingIDs {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM pending WHERE id = ?`, id); err != nil {
-				return err
-			}
-		}
-		for _, k := range itemKeys {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_log (recipient, item_key, outbox_key, created) VALUES (?, ?, ?, ?)`,
-				m.Recipient, k, m.Key, ms(now)); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		added, err = enqueue(ctx, tx, now, m, pendingIDs, itemKeys)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", m.Key, err)
 	}
 	return added, nil
+}
+
+func enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message, pendingIDs []int64, itemKeys []string) (added bool, err error) {
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox (key, kind, recipient, subject, message, status, next_attempt, created)
+		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`, m.Key, m.Kind, m.Recipient, m.Subject, m.Raw, ms(now), ms(now))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	for _, id := range pendingIDs {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending WHERE id = ?`, id); err != nil {
+			return false, err
+		}
+	}
+	for _, k := range itemKeys {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_log (recipient, item_key, outbox_key, created) VALUES (?, ?, ?, ?)`,
+			m.Recipient, k, m.Key, ms(now)); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, nil
 }
 
 // Due returns up to limit pending messages whose next attempt is at or before now.

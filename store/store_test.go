@@ -169,3 +169,41 @@ func TestFeedStateRoundTripAndPurge(t *testing.T) {
 		t.Error("new item purged")
 	}
 }
+
+// TestEnqueueNoticeIsAtomic: the notice and its log entry are stored
+// together, and when the log cannot be written the notice is not queued
+// either (so the next evaluation plans it again rather than losing it or
+// repeating it).
+func TestEnqueueNoticeIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.Date(2026, 11, 25, 23, 59, 0, 0, time.UTC)
+	m := Message{Key: "notice-a", Kind: "notice", Recipient: "it@school.example", Subject: "s", Raw: []byte("raw")}
+	put := []FeedNotice{{FeedID: "f", Condition: "failing", Since: now.Add(-time.Hour), LastSent: now}}
+	if added, err := s.EnqueueNotice(ctx, now, m, put, nil); err != nil || !added {
+		t.Fatalf("EnqueueNotice = %v, %v", added, err)
+	}
+	log, err := s.FeedNotices(ctx)
+	if err != nil || log["f"].Condition != "failing" || !log["f"].LastSent.Equal(now) {
+		t.Fatalf("log after notice: %+v, %v", log, err)
+	}
+	if added, err := s.EnqueueNotice(ctx, now, m, put, nil); err != nil || added {
+		t.Errorf("same notice again = %v, %v; want not added", added, err)
+	}
+
+	// The log write fails: nothing of the second notice remains.
+	if _, err := s.db.ExecContext(ctx, `DROP TABLE feed_notices`); err != nil {
+		t.Fatal(err)
+	}
+	m2 := Message{Key: "notice-b", Kind: "notice", Recipient: "it@school.example", Subject: "s", Raw: []byte("raw")}
+	if _, err := s.EnqueueNotice(ctx, now, m2, put, nil); err == nil {
+		t.Fatal("EnqueueNotice succeeded without a notice log")
+	}
+	msgs, err := s.Messages(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Key != "notice-a" {
+		t.Errorf("outbox holds %d messages (%v); want only notice-a", len(msgs), msgs)
+	}
+}
