@@ -11,6 +11,8 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
@@ -173,6 +175,51 @@ func (h *Heartbeat) Send(ctx context.Context, from, to time.Time) (int, error) {
 		h.Wake()
 	}
 	return sent, nil
+}
+
+// Period is the heartbeat period that a run of sched at `to` closes: one
+// interval of the schedule, ending at `to`.
+func Period(sched cron.Schedule, to time.Time) (from time.Time) {
+	return to.Add(-sched.Next(to).Sub(to))
+}
+
+// CatchUp sends the heartbeat of sched's latest run at or before now, as
+// anacron does for a job whose time passed while the machine was off: a
+// daemon that was down on Monday morning still reports on the week when it
+// comes back. It does nothing when schoolwatch had seen no item before that
+// run (a fresh install has no week to report on), and Send's content key
+// makes it a no-op when that run's heartbeat was already queued. It returns
+// how many mails were newly enqueued.
+func (h *Heartbeat) CatchUp(ctx context.Context, sched cron.Schedule, now time.Time) (int, error) {
+	to, ok := lastRun(sched, now)
+	if !ok {
+		return 0, nil
+	}
+	if before, err := h.Store.SeenBefore(ctx, to); err != nil || !before {
+		return 0, err
+	}
+	return h.Send(ctx, Period(sched, to), to)
+}
+
+// lastRun is sched's latest run at or before now (cron schedules only go
+// forward: look back by growing steps, then walk forward).
+func lastRun(sched cron.Schedule, now time.Time) (time.Time, bool) {
+	next := sched.Next(now)
+	if next.IsZero() {
+		return time.Time{}, false
+	}
+	step := max(sched.Next(next).Sub(next), time.Minute)
+	for back := step; back <= 2*366*24*time.Hour; back *= 2 {
+		t := sched.Next(now.Add(-back))
+		if t.IsZero() || t.After(now) {
+			continue
+		}
+		for n := sched.Next(t); !n.IsZero() && !n.After(now); n = sched.Next(n) {
+			t = n
+		}
+		return t, true
+	}
+	return time.Time{}, false
 }
 
 func (h *Heartbeat) now() time.Time {

@@ -112,3 +112,71 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 		t.Fatalf("next week: %d, %v", n, err)
 	}
 }
+
+// TestHeartbeatCatchUp: a heartbeat whose time passed while the daemon was
+// down is sent when it starts, once, and never on a fresh install.
+func TestHeartbeatCatchUp(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sched, err := config.CronParser.Parse("0 7 * * 1") // Mondays 07:00
+	if err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
+	now := monday.Add(3 * time.Hour) // started at 10:00, three hours late
+	cfg := &config.Config{Schools: []config.School{{ID: "1", Name: "Oak Primary", Leaders: []config.Leader{{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}}}}}}
+	hb := &Heartbeat{Store: st, Config: cfg, Feeds: []watchers.Feed{{ID: "news"}}, From: "schoolwatch <alerts@example.org>", Host: "test.invalid", Now: func() time.Time { return now }}
+
+	// A fresh install: nothing seen before Monday, so nothing to report.
+	if n, err := hb.CatchUp(ctx, sched, now); err != nil || n != 0 {
+		t.Fatalf("fresh install: %d, %v; want no heartbeat", n, err)
+	}
+	// Watching since the Wednesday before.
+	if _, err := st.RecordItems(ctx, monday.Add(-5*24*time.Hour), []store.Item{{Key: "g:1", FeedID: "news"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := hb.CatchUp(ctx, sched, now); err != nil || n != 1 {
+		t.Fatalf("missed Monday: %d, %v; want 1", n, err)
+	}
+	// Started again (a reload), and the scheduled run itself: no second mail.
+	if n, err := hb.CatchUp(ctx, sched, now.Add(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("second start: %d, %v", n, err)
+	}
+	if n, err := hb.Send(ctx, Period(sched, monday), monday); err != nil || n != 0 {
+		t.Fatalf("scheduled send after catch-up: %d, %v", n, err)
+	}
+	msgs, err := st.Messages(ctx, "", 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("outbox: %d messages, %v", len(msgs), err)
+	}
+	if !strings.Contains(string(msgs[0].Raw), "New posts checked: 1") || !strings.Contains(string(msgs[0].Raw), "Mon 23 Nov") {
+		t.Errorf("caught-up heartbeat does not cover the week to Monday:\n%s", msgs[0].Raw)
+	}
+}
+
+func TestLastRun(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/London")
+	for _, tc := range []struct {
+		spec string
+		now  time.Time
+		want time.Time
+	}{
+		{"0 7 * * 1", time.Date(2026, 11, 30, 10, 0, 0, 0, loc), time.Date(2026, 11, 30, 7, 0, 0, 0, loc)},
+		{"0 7 * * 1", time.Date(2026, 11, 30, 7, 0, 0, 0, loc), time.Date(2026, 11, 30, 7, 0, 0, 0, loc)},
+		{"0 7 * * 1", time.Date(2026, 11, 30, 6, 59, 0, 0, loc), time.Date(2026, 11, 23, 7, 0, 0, 0, loc)},
+		{"30 8 * * 1,4", time.Date(2026, 11, 29, 12, 0, 0, 0, loc), time.Date(2026, 11, 26, 8, 30, 0, 0, loc)},
+		{"0 9 1 * *", time.Date(2026, 11, 25, 12, 0, 0, 0, loc), time.Date(2026, 11, 1, 9, 0, 0, 0, loc)},
+	} {
+		sched, err := config.CronParser.Parse(tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := lastRun(sched, tc.now); !ok || !got.Equal(tc.want) {
+			t.Errorf("lastRun(%q, %v) = %v, %v; want %v", tc.spec, tc.now, got, ok, tc.want)
+		}
+	}
+}

@@ -102,6 +102,16 @@ func (s *Store) NewItemsByFeed(ctx context.Context, from, to time.Time) (map[str
 	return out, rows.Err()
 }
 
+// SeenBefore reports whether any item was first seen before t: whether
+// schoolwatch was already watching then.
+func (s *Store) SeenBefore(ctx context.Context, t time.Time) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM seen_items WHERE first_seen < ? LIMIT 1)`, ms(t)).Scan(&n); err != nil {
+		return false, fmt.Errorf("seen before: %w", err)
+	}
+	return n > 0, nil
+}
+
 // AlertedItems counts the items alerted to recipient in [from, to).
 func (s *Store) AlertedItems(ctx context.Context, recipient string, from, to time.Time) (int, error) {
 	var n int

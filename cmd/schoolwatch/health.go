@@ -58,13 +58,18 @@ func (g *generation) healthLoop(ctx context.Context) error {
 	if err != nil {
 		return err // config.Load validated it; unreachable
 	}
+	// A heartbeat whose time passed while the daemon was down goes now.
+	if k, err := hb.CatchUp(ctx, sched, time.Now().In(cfg.Location)); err != nil {
+		g.svc.log.Error("heartbeat catch-up", "err", err)
+	} else if k > 0 {
+		g.svc.log.Info("missed heartbeats queued", "mails", k)
+	}
 	c := cron.New(cron.WithLocation(cfg.Location))
 	c.Schedule(sched, cron.FuncJob(func() {
 		// The period is one schedule interval ending at the scheduled
 		// minute; the key is the scheduled minute, so it is sent once.
 		to := time.Now().In(cfg.Location).Truncate(time.Minute)
-		from := to.Add(-sched.Next(to).Sub(to))
-		if k, err := hb.Send(ctx, from, to); err != nil {
+		if k, err := hb.Send(ctx, alerts.Period(sched, to), to); err != nil {
 			g.svc.log.Error("heartbeat", "err", err)
 		} else {
 			g.svc.log.Info("heartbeats queued", "mails", k)
