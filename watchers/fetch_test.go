@@ -189,3 +189,39 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCappedSizeHint: the server's Content-Length sizes the buffer, but
+// a wrong one changes nothing about what is read or refused.
+func TestReadCappedSizeHint(t *testing.T) {
+	body := strings.Repeat("x", 5000)
+	for _, tc := range []struct {
+		name      string
+		hint, max int64
+		wantErr   bool
+	}{
+		{"exact", 5000, 1 << 20, false},
+		{"unknown", -1, 1 << 20, false},
+		{"too small", 10, 1 << 20, false},
+		{"too large", 1 << 20, 1 << 20, false},
+		{"a lie", 1 << 34, 1 << 40, false}, // no 16 GiB buffer on a header's word
+		{"over the cap", 5000, 4096, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readCapped(strings.NewReader(body), tc.max, tc.hint)
+			if tc.wantErr {
+				var fe *FetchError
+				if !errors.As(err, &fe) || fe.Class != ClassTooLarge {
+					t.Fatalf("err = %v, want %s", err, ClassTooLarge)
+				}
+				return
+			}
+			if err != nil || string(got) != body {
+				t.Fatalf("read %d bytes, %v; want all %d", len(got), err, len(body))
+			}
+			limit := 2*max(int64(len(body)), min(tc.hint, maxSizeHint)) + 2*bytes.MinRead
+			if c := int64(cap(got)); c > limit {
+				t.Errorf("buffer of %d bytes for a %d-byte body (hint %d), want at most %d", c, len(body), tc.hint, limit)
+			}
+		})
+	}
+}
