@@ -41,14 +41,16 @@ type Renderer struct {
 
 // Labels are the plain-English names of rule categories in subjects.
 var Labels = map[string]string{
-	"threat":       "Possible threat",
-	"allegation":   "Possible allegation against staff",
-	"safeguarding": "Possible safeguarding concern",
-	"complaint":    "Complaint raised online",
-	"defamation":   "Possibly defamatory post",
-	"privacy":      "Pupil images or personal data posted",
-	"media":        "Media interest",
-	"other":        "School mentioned online",
+	"threat":        "Possible threat",
+	"allegation":    "Possible allegation against staff",
+	"safeguarding":  "Possible safeguarding concern",
+	"complaint":     "Complaint raised online",
+	"defamation":    "Possibly defamatory post",
+	"privacy":       "Pupil images or personal data posted",
+	"media":         "Media interest",
+	"impersonation": "Fake or impersonating account",
+	"staff-abuse":   "Abuse aimed at a member of staff",
+	"other":         "School mentioned online",
 }
 
 var colours = map[string]string{"critical": "#b00020", "high": "#c25400", "normal": "#0b57d0", "low": "#5f6368"}

@@ -13,7 +13,7 @@ import (
 
 // Categories are the rule categories a section can fit. They mirror the
 // category values a rule may carry in config.
-var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "other"}
+var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "impersonation", "staff-abuse", "other"}
 
 // Headings are the second-level headings every section body has, in this
 // order, so that each piece of advice has the same shape.

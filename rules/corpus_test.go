@@ -198,7 +198,7 @@ func TestExampleRules(t *testing.T) {
 		cats = append(cats, r.Category)
 	}
 	sort.Strings(cats)
-	want := []string{"allegation", "complaint", "defamation", "media", "privacy", "safeguarding", "threat"}
+	want := []string{"allegation", "complaint", "defamation", "impersonation", "media", "privacy", "safeguarding", "staff-abuse", "threat"}
 	if !slices.Equal(cats, want) {
 		t.Errorf("example rule categories = %q, want one each of %q", cats, want)
 	}
