@@ -31,7 +31,7 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*batchJob
 	running bool          // a caller is committing batches
-	full    chan struct{} // wakes a lingering committer when the queue fills
+	full    chan struct{} // wakes a lingering committer when the queue fills (buffer 1)
 	linger  time.Duration // batchLinger; tests may change it
 
 	commits, writes, busy atomic.Int64 // BatchStats
@@ -56,7 +56,7 @@ func (s *Store) batchTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	b.mu.Lock()
 	b.queue = append(b.queue, j)
 	if b.running {
-		if len(b.queue) == maxBatch && b.full != nil {
+		if len(b.queue) == maxBatch {
 			select {
 			case b.full <- struct{}{}:
 			default:
@@ -68,9 +68,6 @@ func (s *Store) batchTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return <-j.done
 	}
 	b.running = true
-	if b.full == nil {
-		b.full = make(chan struct{}, 1)
-	}
 	if len(b.queue) == 1 && b.linger > 0 {
 		// Alone: give the writes just behind this one a moment to join.
 		// Later batches need no wait: they gathered during the commit
@@ -128,18 +125,19 @@ func (s *Store) commitBatch(ctx context.Context, batch []*batchJob) {
 	errs := make([]error, len(batch))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		ok := 0
+		savepoint, rollbackTo, release := tx.StmtContext(ctx, s.hot.savepoint), tx.StmtContext(ctx, s.hot.rollbackTo), tx.StmtContext(ctx, s.hot.release)
 		for i, j := range batch {
-			if _, err := s.exec(ctx, tx, qSavepoint); err != nil {
+			if _, err := savepoint.ExecContext(ctx); err != nil {
 				return err
 			}
 			if errs[i] = j.fn(tx); errs[i] != nil {
-				if _, err := s.exec(ctx, tx, qRollbackTo); err != nil {
+				if _, err := rollbackTo.ExecContext(ctx); err != nil {
 					return errors.Join(errs[i], err)
 				}
 			} else {
 				ok++
 			}
-			if _, err := s.exec(ctx, tx, qRelease); err != nil {
+			if _, err := release.ExecContext(ctx); err != nil {
 				return err
 			}
 		}

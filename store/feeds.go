@@ -93,7 +93,7 @@ const qFeedStateUpsert = `INSERT INTO feed_state (feed_id, etag, last_modified, 
 			next_poll = excluded.next_poll, items_seen = excluded.items_seen`
 
 func (s *Store) putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) error {
-	_, err := s.exec(ctx, tx, qFeedStateUpsert,
+	_, err := tx.StmtContext(ctx, s.hot.feedStateUpsert).ExecContext(ctx,
 		st.FeedID, st.ETag, st.LastModified, ms(st.LastPoll), ms(st.LastSuccess), ms(st.LastNewItem), st.LastError, st.ErrorClass, ms(st.FailingSince), st.Failures, ms(st.NextPoll), st.ItemsSeen)
 	return err
 }

@@ -35,10 +35,7 @@ func (s *Store) RecordItems(ctx context.Context, now time.Time, items []Item) (i
 	isNew = make([]bool, len(items))
 	err = s.batchTx(ctx, func(tx *sql.Tx) error {
 		clear(isNew)
-		seen, err := s.stmt(ctx, tx, qSeenInsert)
-		if err != nil {
-			return err
-		}
+		seen := tx.StmtContext(ctx, s.hot.seenInsert)
 		for i, it := range items {
 			fresh := true
 			for k := -1; k < len(it.AltKeys); k++ {

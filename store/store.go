@@ -18,12 +18,42 @@ type Store struct {
 	db    *sql.DB
 	path  string
 	batch batcher // group commit of small writes (batch.go)
-	hot   map[string]*sql.Stmt
+	hot   hotStmts
 }
 
-// hotQueries run once per item or per poll: they are prepared once, when
-// the store opens, rather than parsed again at every use.
-var hotQueries = []string{qSavepoint, qRelease, qRollbackTo, qSeenInsert, qFeedStateUpsert}
+// hotStmts run once per item or per poll: they are prepared once, when the
+// store opens, rather than parsed again at every use. Use them in a
+// transaction through tx.StmtContext.
+type hotStmts struct {
+	savepoint, release, rollbackTo *sql.Stmt // batch.go
+	seenInsert                     *sql.Stmt // items.go
+	feedStateUpsert                *sql.Stmt // feeds.go
+}
+
+func (h *hotStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		st    **sql.Stmt
+		query string
+	}{
+		{&h.savepoint, qSavepoint}, {&h.release, qRelease}, {&h.rollbackTo, qRollbackTo},
+		{&h.seenInsert, qSeenInsert}, {&h.feedStateUpsert, qFeedStateUpsert},
+	} {
+		st, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.st = st
+	}
+	return nil
+}
+
+func (h *hotStmts) close() {
+	for _, st := range []*sql.Stmt{h.savepoint, h.release, h.rollbackTo, h.seenInsert, h.feedStateUpsert} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
 
 // Open opens (creating if needed) the database at path and migrates it to
 // the current schema.
@@ -58,45 +88,23 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
 	s.batch.linger = batchLinger
+	s.batch.full = make(chan struct{}, 1)
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.hot = make(map[string]*sql.Stmt, len(hotQueries))
-	for _, q := range hotQueries {
-		st, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
-		}
-		s.hot[q] = st
+	if err := s.hot.prepare(ctx, db); err != nil {
+		s.hot.close()
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	for _, st := range s.hot {
-		st.Close()
-	}
+	s.hot.close()
 	return s.db.Close()
-}
-
-// stmt is query's statement within tx: the one prepared at Open for a hot
-// query, else prepared now.
-func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	if st := s.hot[query]; st != nil {
-		return tx.StmtContext(ctx, st), nil
-	}
-	return tx.PrepareContext(ctx, query)
-}
-
-// exec runs query in tx, prepared once if it is a hot one.
-func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	if st := s.hot[query]; st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	}
-	return tx.ExecContext(ctx, query, args...)
 }
 
 // Path is the database file.
