@@ -9,11 +9,13 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/schoolwatch/schoolwatch/config"
 )
 
-// Categories are the rule categories a section can fit. They mirror the
-// category values a rule may carry in config.
-var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "impersonation", "staff-abuse", "other"}
+// Categories are the rule categories a section can fit: the category values
+// a rule may carry in config.
+var Categories = config.Categories
 
 // Headings are the second-level headings every section body has, in this
 // order, so that each piece of advice has the same shape.
