@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"errors"
@@ -18,67 +18,65 @@ import (
 // ContactMaxAge is how long a contact may go unverified before check warns.
 const ContactMaxAge = 365 * 24 * time.Hour
 
-// setup is a loaded, fully validated configuration with everything compiled
-// from it: the guidance pack, the matcher and the concrete feed list.
-type setup struct {
-	cfg      *config.Config
-	pack     *guidance.Pack
-	matcher  *rules.Matcher
-	feeds    []watchers.Feed
-	warnings []string
+// Plan is a loaded, fully validated configuration with everything compiled
+// from it once: the guidance pack, the matcher and the concrete feed list.
+// The daemon, `once` and the other commands all start from a Plan.
+type Plan struct {
+	Config   *config.Config
+	Pack     *guidance.Pack
+	Matcher  *rules.Matcher
+	Feeds    []watchers.Feed
+	Warnings []string
 }
 
-// load reads the config at path and compiles it. Every problem, from YAML
+// Compile reads the config at path and compiles it. Every problem, from YAML
 // syntax to a query's missing parenthesis or an unknown guidance section, is
 // returned at once as config.Errors naming file:line and field.
-func load(path string, now time.Time) (*setup, error) {
+func Compile(path string, now time.Time) (*Plan, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &setup{cfg: cfg}
+	p := &Plan{Config: cfg}
 	var errs config.Errors
 
-	if cfg.Guidance.Dir != "" {
-		p, err := guidance.Load(cfg.Resolve(cfg.Guidance.Dir))
-		if err != nil {
-			errs = append(errs, cfg.Errorf("guidance.dir", "%v", err))
-			p = guidance.Builtin()
-		}
-		s.pack = p
-	} else {
-		s.pack = guidance.Builtin()
+	pack, err := Pack(cfg)
+	if err != nil {
+		errs = append(errs, cfg.Errorf("guidance.dir", "%v", errors.Unwrap(err)))
+		pack = guidance.Builtin().WithContacts(configContacts(cfg))
 	}
-	s.pack = s.pack.WithContacts(configContacts(cfg))
-	for _, c := range guidance.StaleContacts(s.pack.Contacts(), now, ContactMaxAge) {
+	p.Pack = pack
+	for _, c := range guidance.StaleContacts(p.Pack.Contacts(), now, ContactMaxAge) {
 		when := "never"
 		if !c.Verified.IsZero() {
 			when = "on " + c.Verified.Format(time.DateOnly)
 		}
-		s.warnings = append(s.warnings, fmt.Sprintf("contact %q was last verified %s, more than a year ago: check it against %s and update verified", c.Name, when, orNone(c.URL)))
+		p.Warnings = append(p.Warnings, fmt.Sprintf("contact %q was last verified %s, more than a year ago: check it against %s and update verified", c.Name, when, orNone(c.URL)))
 	}
 
 	var ids []string
-	for _, sec := range s.pack.Sections() {
+	for _, sec := range p.Pack.Sections() {
 		ids = append(ids, sec.ID)
 	}
-	for i := range cfg.Rules {
-		r := &cfg.Rules[i]
-		field := fmt.Sprintf("rules[%d].guidance", i)
+	rs := ruleRules(cfg)
+	for i := range rs {
+		r := &rs[i]
 		if r.Guidance == "" {
-			if secs := s.pack.ForCategory(r.Category); len(secs) > 0 {
+			// The rule's category picks its section; first-steps is
+			// the general advice when no section covers it.
+			r.Guidance = "first-steps"
+			if secs := p.Pack.ForCategory(r.Category); len(secs) > 0 {
 				r.Guidance = secs[0].ID
-			} else {
-				r.Guidance = "first-steps"
 			}
+			cfg.Rules[i].Guidance = r.Guidance
 			continue
 		}
 		if !slices.Contains(ids, r.Guidance) {
-			errs = append(errs, cfg.Errorf(field, "unknown guidance section %q (known: %s)", r.Guidance, strings.Join(ids, ", ")))
+			errs = append(errs, cfg.Errorf(fmt.Sprintf("rules[%d].guidance", i), "unknown guidance section %q (known: %s)", r.Guidance, strings.Join(ids, ", ")))
 		}
 	}
 
-	m, err := rules.Compile(ruleSchools(cfg), ruleRules(cfg))
+	m, err := rules.Compile(ruleSchools(cfg), rs)
 	if err != nil {
 		var rerrs rules.Errors
 		if !errors.As(err, &rerrs) {
@@ -88,7 +86,7 @@ func load(path string, now time.Time) (*setup, error) {
 			errs = append(errs, cfg.Errorf(re.Field, "%s", re.Msg))
 		}
 	}
-	s.matcher = m
+	p.Matcher = m
 
 	if cfg.HTTP.WebConfig != "" {
 		if err := web.Validate(cfg.Resolve(cfg.HTTP.WebConfig)); err != nil {
@@ -100,12 +98,42 @@ func load(path string, now time.Time) (*setup, error) {
 	if err != nil {
 		errs = append(errs, cfg.Errorf("feeds", "%v", err))
 	}
-	s.feeds = feeds
+	p.Feeds = feeds
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b config.Error) int { return a.Line - b.Line })
 		return nil, errs
 	}
-	return s, nil
+	return p, nil
+}
+
+// Pack returns the guidance pack a config asks for: the built-in pack
+// overlaid by guidance.dir, with guidance.contacts merged in. A nil config
+// gives the built-in pack. It is the one place a pack is built, for the
+// daemon and for the guidance command alike.
+func Pack(cfg *config.Config) (*guidance.Pack, error) {
+	if cfg == nil {
+		return guidance.Builtin(), nil
+	}
+	p := guidance.Builtin()
+	if cfg.Guidance.Dir != "" {
+		var err error
+		if p, err = guidance.Load(cfg.Resolve(cfg.Guidance.Dir)); err != nil {
+			return nil, fmt.Errorf("%s: guidance.dir: %w", cfg.Where("guidance.dir"), err)
+		}
+	}
+	return p.WithContacts(configContacts(cfg)), nil
+}
+
+// configContacts converts guidance.contacts from config.
+func configContacts(cfg *config.Config) []guidance.Contact {
+	var out []guidance.Contact
+	for _, c := range cfg.Guidance.Contacts {
+		out = append(out, guidance.Contact{
+			Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL, Hours: c.Hours,
+			Area: c.Area, Notes: c.Notes, Verified: c.Verified.Time,
+		})
+	}
+	return out
 }
 
 func orNone(s string) string {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -23,12 +23,14 @@ import (
 // service is the long-lived part of the daemon: the store and the metrics
 // registry outlive config reloads.
 type service struct {
-	log   *slog.Logger
-	reg   *prometheus.Registry
-	store *store.Store
-	wm    *watchers.Metrics
-	am    *alerts.Metrics
-	dm    *daemonMetrics
+	log      *slog.Logger
+	version  string
+	gatherer prometheus.Gatherer
+	store    *store.Store
+	wm       *watchers.Metrics
+	am       *alerts.Metrics
+	nm       *alerts.NoticeMetrics
+	dm       *daemonMetrics
 }
 
 type daemonMetrics struct {
@@ -38,18 +40,27 @@ type daemonMetrics struct {
 	purged     prometheus.Counter
 }
 
-func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*service, error) {
+func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
 	st, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var reg prometheus.Registerer = opts.Registerer
+	gath := opts.Gatherer
+	if reg == nil || gath == nil {
+		r := prometheus.NewRegistry()
+		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg, gath = r, r
+	}
+	version := opts.Version
+	if version == "" {
+		version = "devel"
+	}
 	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "schoolwatch_build_info",
 		Help: "Always 1; labels carry the version and Go version.",
 	}, []string{"version", "goversion"})
-	bi.WithLabelValues(buildVersion(), runtime.Version()).Set(1)
+	bi.WithLabelValues(version, runtime.Version()).Set(1)
 	dm := &daemonMetrics{
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "schoolwatch_config_reloads_total",
@@ -71,17 +82,19 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ser
 	dm.reloads.WithLabelValues("success")
 	dm.reloads.WithLabelValues("failure")
 	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
-	return &service{log: log, reg: reg, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), dm: dm}, nil
+	return &service{log: log, version: version, gatherer: gath, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm}, nil
 }
 
 // generation is everything built from one config; a reload replaces it.
 type generation struct {
-	s         *setup
+	plan      *Plan
 	svc       *service
 	scheduler *watchers.Scheduler
 	grouper   *alerts.Grouper
+	intake    *intake
 	sender    *alerts.Sender
 	flushNow  chan struct{}
+	started   chan struct{} // closed once run has started every loop
 	running   atomic.Bool
 	// storeErr is the last failure to record a poll in the store (disk
 	// full, read-only); nil once a poll is recorded again. Readiness
@@ -89,8 +102,8 @@ type generation struct {
 	storeErr atomic.Pointer[error]
 }
 
-func (svc *service) build(s *setup) (*generation, error) {
-	cfg := s.cfg
+func (svc *service) build(p *Plan) (*generation, error) {
+	cfg := p.Config
 	var d alerts.Deliverer
 	if cfg.Mail.SMTP != nil {
 		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
@@ -101,12 +114,12 @@ func (svc *service) build(s *setup) (*generation, error) {
 	} else {
 		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
 	}
-	g := &generation{s: s, svc: svc, flushNow: make(chan struct{}, 1)}
+	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
 	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
 	g.grouper = &alerts.Grouper{
 		Store: svc.store,
 		Renderer: &alerts.Renderer{
-			Pack: s.pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
+			Pack: p.Pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
 		},
 		GroupWait: cfg.Mail.GroupWait.Duration,
 		Log:       svc.log,
@@ -115,7 +128,7 @@ func (svc *service) build(s *setup) (*generation, error) {
 	}
 	in := &intake{
 		store:   svc.store,
-		matcher: s.matcher,
+		matcher: p.Matcher,
 		router:  alerts.NewRouter(cfg, svc.log),
 		metrics: svc.am,
 		critical: func() {
@@ -125,12 +138,13 @@ func (svc *service) build(s *setup) (*generation, error) {
 			}
 		},
 	}
+	g.intake = in
 	g.scheduler = &watchers.Scheduler{
 		Poller: &watchers.Poller{
 			Store: svc.store, Fetcher: watchers.NewFetcher(cfg.Defaults.UserAgent), Sink: in, Log: svc.log, Metrics: svc.wm,
 			MaxBackoff: cfg.Polling.MaxBackoff.Duration,
 		},
-		Feeds:       s.feeds,
+		Feeds:       p.Feeds,
 		Location:    cfg.Location,
 		Concurrency: cfg.Polling.Concurrency,
 		PerHost:     cfg.Polling.PerHost,
@@ -153,7 +167,7 @@ func jitterOf(d time.Duration) time.Duration {
 
 // run runs the generation until ctx is done and everything it started has stopped.
 func (g *generation) run(ctx context.Context) error {
-	cfg := g.s.cfg
+	cfg := g.plan.Config
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	spawn := func(name string, fn func(context.Context) error) {
@@ -190,6 +204,7 @@ func (g *generation) run(ctx context.Context) error {
 	c.Start()
 	g.purge(ctx)
 	g.running.Store(true)
+	close(g.started)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -240,7 +255,7 @@ func (g *generation) groupLoop(ctx context.Context) error {
 }
 
 func (g *generation) purge(ctx context.Context) {
-	before := time.Now().Add(-g.s.cfg.Store.Retention.Duration)
+	before := time.Now().Add(-g.plan.Config.Store.Retention.Duration)
 	n, err := g.svc.store.Purge(ctx, before)
 	if err != nil {
 		g.svc.log.Error("purge", "err", err)
@@ -251,4 +266,17 @@ func (g *generation) purge(ctx context.Context) {
 	if n > 0 {
 		g.svc.log.Info("purged old records", "rows", n, "before", before.Format(time.RFC3339))
 	}
+}
+
+// waitRunning returns once the generation's loops have started, or ctx is done.
+func (g *generation) waitRunning(ctx context.Context) {
+	select {
+	case <-g.started:
+	case <-ctx.Done():
+	}
+}
+
+// forgetFeeds deletes the per-feed metric series of feeds a reload removed,
+// so no alert fires for a feed that no longer exists.
+func (svc *service) forgetFeeds(old, cur []watchers.Feed) {
 }
