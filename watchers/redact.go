@@ -8,9 +8,9 @@ import (
 // Redacted replaces secrets taken out of a feed URL.
 const Redacted = "REDACTED"
 
-// RedactURL returns raw with what commonly carries a secret replaced by
-// Redacted: the userinfo (https://user:token@host/), every query value
-// (?key=…, a bare ?token) and the fragment. Feeds from private sources
+// RedactURL returns raw without what commonly carries a secret: the
+// userinfo (https://user:token@host/) is dropped, and every query value
+// (?key=…, a bare ?token) and the fragment become Redacted. Feeds from private sources
 // often put an access key there, and the URL reaches logs, the stored
 // last error and `status`; the scheme, host and path are kept so an
 // operator can still tell which feed failed. It works on the text rather
@@ -27,8 +27,8 @@ func RedactURL(raw string) string {
 			end = len(rest)
 		}
 		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
-			b.WriteString(Redacted)
-			rest = rest[at:]
+			// Dropped, not replaced: "REDACTED@host" reads as an address.
+			rest = rest[at+1:]
 		}
 	}
 	frag := ""
@@ -64,14 +64,17 @@ func redactQuery(q string) string {
 	return strings.Join(parts, "&")
 }
 
-// urlInText finds URLs inside free text such as an error message: Go's
-// net/http quotes them (Get "https://…": …), so a URL ends at a quote,
-// space or angle bracket.
-var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>` + "`" + `]+`)
+// urlInText finds URLs inside free text such as an error message: an
+// absolute URL, or any other word with a query (a redirect's relative
+// Location). Go's net/http quotes them (Get "https://…": …), so a URL ends
+// at a quote, space or angle bracket.
+var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://` + urlChars + `+|[^\s"'<>` + "`" + `?]*\?` + urlChars + `+`)
+
+const urlChars = `[^\s"'<>` + "`" + `]`
 
 // RedactText applies RedactURL to every URL in s.
 func RedactText(s string) string {
-	if !strings.Contains(s, "://") {
+	if !strings.Contains(s, "://") && !strings.Contains(s, "?") {
 		return s
 	}
 	return urlInText.ReplaceAllStringFunc(s, RedactURL)

@@ -18,11 +18,11 @@ func TestRedactURL(t *testing.T) {
 		{"several values", "https://x.example/rss?a=1&key=SECRET;t=2", "https://x.example/rss?a=REDACTED&key=REDACTED&t=REDACTED"},
 		{"bare token", "https://x.example/rss?SECRET", "https://x.example/rss?REDACTED"},
 		{"empty query", "https://x.example/rss?", "https://x.example/rss?"},
-		{"password", "https://bob:SECRET@x.example/rss", "https://REDACTED@x.example/rss"},
-		{"user token", "https://SECRET@x.example/rss", "https://REDACTED@x.example/rss"},
+		{"password", "https://bob:SECRET@x.example/rss", "https://x.example/rss"},
+		{"user token", "https://SECRET@x.example/rss", "https://x.example/rss"},
 		{"at in path is not userinfo", "https://x.example/@bob/rss", "https://x.example/@bob/rss"},
 		{"fragment", "https://x.example/rss#SECRET", "https://x.example/rss#REDACTED"},
-		{"all", "http://u:SECRET@127.0.0.1:8080/f?key=SECRET&x#SECRET", "http://REDACTED@127.0.0.1:8080/f?key=REDACTED&REDACTED#REDACTED"},
+		{"all", "http://u:SECRET@127.0.0.1:8080/f?key=SECRET&x#SECRET", "http://127.0.0.1:8080/f?key=REDACTED&REDACTED#REDACTED"},
 		{"bad escape", "https://x.example/rss?key=%zzSECRET", "https://x.example/rss?key=REDACTED"},
 		{"truncated", "https://x.example/rss?key=SEC", "https://x.example/rss?key=REDACTED"},
 		{"file", "file:///srv/feeds/a.xml", "file:///srv/feeds/a.xml"},
@@ -37,20 +37,32 @@ func TestRedactURL(t *testing.T) {
 
 func TestRedactText(t *testing.T) {
 	in := `network: Get "http://127.0.0.1:1/feed?key=SECRET": dial tcp 127.0.0.1:1: connect: connection refused; then https://a:SECRET@h.example/x?y=SECRET`
-	want := `network: Get "http://127.0.0.1:1/feed?key=REDACTED": dial tcp 127.0.0.1:1: connect: connection refused; then https://REDACTED@h.example/x?y=REDACTED`
+	want := `network: Get "http://127.0.0.1:1/feed?key=REDACTED": dial tcp 127.0.0.1:1: connect: connection refused; then https://h.example/x?y=REDACTED`
 	if got := RedactText(in); got != want {
 		t.Errorf("RedactText:\n got %s\nwant %s", got, want)
 	}
-	if s := "no url here: HTTP 500"; RedactText(s) != s {
-		t.Errorf("RedactText changed %q", s)
+	for _, s := range []string{"no url here: HTTP 500", "what? no", `quoted "?"`} {
+		if RedactText(s) != s {
+			t.Errorf("RedactText changed %q to %q", s, RedactText(s))
+		}
+	}
+	// A redirect's Location may be relative: Go reports it as it came.
+	in = `redirect: Get "/loop?key=SECRET&n=2": stopped after 5 redirects`
+	want = `redirect: Get "/loop?key=REDACTED&n=REDACTED": stopped after 5 redirects`
+	if got := RedactText(in); got != want {
+		t.Errorf("RedactText:\n got %s\nwant %s", got, want)
 	}
 }
 
-// TestRedactErrorKeepsClass fetches from a refusing address and a throttling
-// server with a key in the URL: the message loses the key, the class and
+// TestRedactErrorKeepsClass fetches from a refusing address, a throttling
+// server and a redirect loop with a key in the URL: the message loses the key, the class and
 // Retry-After stay reachable through errors.As.
 func TestRedactErrorKeepsClass(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/loop" {
+			http.Redirect(w, r, r.URL.String(), http.StatusFound) // relative, with the key
+			return
+		}
 		w.Header().Set("Retry-After", "120")
 		w.WriteHeader(http.StatusTooManyRequests)
 	}))
@@ -64,6 +76,7 @@ func TestRedactErrorKeepsClass(t *testing.T) {
 	}{
 		{dead.URL + "/feed?key=SECRETFEEDKEY", ClassNetwork, 0},
 		{strings.Replace(srv.URL, "://", "://bob:SECRETFEEDKEY@", 1) + "/feed?key=SECRETFEEDKEY", ClassThrottled, 2 * time.Minute},
+		{srv.URL + "/loop?key=SECRETFEEDKEY", ClassRedirect, 0},
 	} {
 		_, err := f.Fetch(context.Background(), tc.url, "", "")
 		if err == nil {
