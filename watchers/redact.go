@@ -10,10 +10,10 @@ const Redacted = "REDACTED"
 
 // RedactURL returns raw without what commonly carries a secret: the
 // userinfo (https://user:token@host/) is dropped, and every query value
-// (?key=…, a bare ?token) and the fragment become Redacted. Feeds from private sources
-// often put an access key there, and the URL reaches logs, the stored
-// last error and `status`; the scheme, host and path are kept so an
-// operator can still tell which feed failed. It works on the text rather
+// (?key=…, a bare ?token) and the fragment become Redacted. Private feeds
+// often put an access key there, and the URL reaches logs, the stored last
+// error and `status`; the scheme, host and path are kept so an operator
+// can still tell which feed failed. It works on the text rather
 // than through url.Parse, so a malformed or truncated URL is redacted too.
 func RedactURL(raw string) string {
 	rest := raw
