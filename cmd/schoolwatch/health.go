@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
@@ -18,33 +16,12 @@ import (
 // notice can be.
 const healthEvery = time.Minute
 
-// noticeMetrics holds the feed-health metrics per registry: the registry
-// outlives config reloads, and registering twice would panic.
-var noticeMetrics struct {
-	mu sync.Mutex
-	by map[*prometheus.Registry]*alerts.NoticeMetrics
-}
-
-func noticeMetricsFor(reg *prometheus.Registry) *alerts.NoticeMetrics {
-	noticeMetrics.mu.Lock()
-	defer noticeMetrics.mu.Unlock()
-	if noticeMetrics.by == nil {
-		noticeMetrics.by = map[*prometheus.Registry]*alerts.NoticeMetrics{}
-	}
-	m, ok := noticeMetrics.by[reg]
-	if !ok {
-		m = alerts.NewNoticeMetrics(reg)
-		noticeMetrics.by[reg] = m
-	}
-	return m
-}
-
 // healthLoop evaluates every configured feed's health from the store and
 // sends grouped operator notices, and sends the leaders' heartbeat on
 // mail.heartbeat_schedule, until ctx is done.
 func (g *generation) healthLoop(ctx context.Context) error {
 	cfg := g.s.cfg
-	metrics := noticeMetricsFor(g.svc.reg)
+	metrics := g.svc.nm
 	n := &alerts.Notifier{
 		Store: g.svc.store, From: cfg.Mail.From, To: cfg.Mail.Operator, SubjectPrefix: cfg.Mail.SubjectPrefix,
 		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
@@ -115,7 +92,7 @@ func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier, policy
 	}
 	sent, err := n.Notify(ctx, fh)
 	if sent {
-		g.svc.log.Info("feed-health notice queued", "to", n.To)
+		g.svc.log.Info("feed-health notice queued")
 	}
 	return err
 }

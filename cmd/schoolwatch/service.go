@@ -28,7 +28,11 @@ type service struct {
 	store *store.Store
 	wm    *watchers.Metrics
 	am    *alerts.Metrics
+	nm    *alerts.NoticeMetrics
 	dm    *daemonMetrics
+	// feeds are the ids of the feeds the last generation built polls; a
+	// reload forgets the metric series of those it drops.
+	feeds map[string]bool
 }
 
 type daemonMetrics struct {
@@ -71,7 +75,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ser
 	dm.reloads.WithLabelValues("success")
 	dm.reloads.WithLabelValues("failure")
 	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
-	return &service{log: log, reg: reg, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), dm: dm}, nil
+	return &service{log: log, reg: reg, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm}, nil
 }
 
 // generation is everything built from one config; a reload replaces it.
@@ -89,6 +93,8 @@ type generation struct {
 	storeErr atomic.Pointer[error]
 }
 
+// build makes the generation for s. The previous generation, if any, has
+// stopped: the series of feeds it polled and s lacks are deleted here.
 func (svc *service) build(s *setup) (*generation, error) {
 	cfg := s.cfg
 	var d alerts.Deliverer
@@ -101,6 +107,7 @@ func (svc *service) build(s *setup) (*generation, error) {
 	} else {
 		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
 	}
+	svc.retireFeeds(s.feeds)
 	g := &generation{s: s, svc: svc, flushNow: make(chan struct{}, 1)}
 	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
 	g.grouper = &alerts.Grouper{
@@ -140,6 +147,21 @@ func (svc *service) build(s *setup) (*generation, error) {
 		OnPoll:      g.notePoll,
 	}
 	return g, nil
+}
+
+// retireFeeds forgets the metric series of every feed built before and
+// not in feeds, and remembers feeds for the next reload.
+func (svc *service) retireFeeds(feeds []watchers.Feed) {
+	keep := make(map[string]bool, len(feeds))
+	for _, f := range feeds {
+		keep[f.ID] = true
+	}
+	for id := range svc.feeds {
+		if !keep[id] {
+			svc.wm.Forget(id)
+		}
+	}
+	svc.feeds = keep
 }
 
 // jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
