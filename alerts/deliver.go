@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -121,11 +122,11 @@ func (d *SMTPDeliverer) Deliver(ctx context.Context, m store.Message) error {
 	}
 	sc, err := d.dialer.Dial()
 	if err != nil {
-		return fmt.Errorf("connect to the SMTP server: %w", err)
+		return fmt.Errorf("connect to the SMTP server: %w", maskAddresses(err))
 	}
 	if err := sc.Send(d.from, []string{m.Recipient}, rawMessage(m.Raw)); err != nil {
 		sc.Close()
-		return classifySMTP(err)
+		return classifySMTP(maskAddresses(err))
 	}
 	// The server accepted the message at the end of DATA: it is delivered.
 	// A failed QUIT after that must not count as a failure, or the retry
@@ -133,6 +134,47 @@ func (d *SMTPDeliverer) Deliver(ctx context.Context, m store.Message) error {
 	sc.Close()
 	return nil
 }
+
+// SMTP replies quote addresses: Postfix answers a refused RCPT with
+// "550 5.1.1 <head@school.example>: Recipient address rejected", and an
+// AUTH failure may name the account. The text of a delivery error is logged
+// and stored in the outbox, so addresses are masked before it leaves
+// Deliver; the recipient is on the outbox row for whoever needs it.
+var (
+	angleAddrRE = regexp.MustCompile(`<[^<>]*@[^<>]*>`)
+	bareAddrRE  = regexp.MustCompile(`(?:"[^"]*"|[^\s<>()\[\],;:"@]+)@(?:\[[^\]\s]*\]|[^\s<>()\[\],;:"@.]+(?:\.[^\s<>()\[\],;:"@.]+)*)`)
+)
+
+// MaskedAddress replaces an email address in SMTP error text.
+const MaskedAddress = "<address>"
+
+// MaskAddresses returns s with every email address, in angle brackets or
+// bare, replaced by MaskedAddress.
+func MaskAddresses(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	s = angleAddrRE.ReplaceAllLiteralString(s, MaskedAddress)
+	return bareAddrRE.ReplaceAllLiteralString(s, MaskedAddress)
+}
+
+// maskAddresses returns err with its text passed through MaskAddresses;
+// errors.As still finds the reply's code through Unwrap.
+func maskAddresses(err error) error {
+	msg := err.Error()
+	if m := MaskAddresses(msg); m != msg {
+		return &maskedError{err: err, msg: m}
+	}
+	return err
+}
+
+type maskedError struct {
+	err error
+	msg string
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
 
 type rawMessage []byte
 

@@ -153,7 +153,7 @@ func TestErrors(t *testing.T) {
 		{"per_school without query", minimal + "feeds:\n  - { id: r, url: \"https://x.org/s\", per_school: true }\n", []string{"feeds[0].url: per_school feed needs {{ .Query }}"}},
 		{"bad verified date", minimal + "guidance:\n  contacts:\n    - { name: LADO, verified: last-week }\n", []string{"bad.yml:8: guidance.contacts[0].verified: invalid date"}},
 		{"retention shorter than max_item_age", minimal + "store: { retention: 24h }\nfeeds:\n  - { id: f, url: \"https://x.org/f\", max_item_age: 48h }\n", []string{"bad.yml:6: store.retention: 24h0m0s must be longer than feeds[0].max_item_age"}},
-		{"password file that never ends", minimal + "mail:\n  smtp: { host: h, password_file: /dev/zero }\n", []string{"mail.smtp.password_file: cannot read /dev/zero: larger than"}},
+		{"password file that never ends", minimal + "mail:\n  smtp: { host: h, password_file: /dev/zero }\n", []string{"mail.smtp.password_file: cannot read /dev/zero: it is a device, not a regular file"}},
 		{"bad heartbeat schedule", minimal + "mail:\n  heartbeat_schedule: \"weekly-ish\"\n", []string{"bad.yml:7: mail.heartbeat_schedule: invalid schedule"}},
 		{"negative failures_before_notice", minimal + "defaults:\n  failures_before_notice: -1\n", []string{"defaults.failures_before_notice: must be between 1 and 1000, got -1"}},
 		{"many problems at once", minimal + "mail:\n  group_wait: nope\n  from: nobody\nfeeds:\n  - { id: f, url: \"gopher://x\" }\n", []string{"mail.group_wait", "mail.from", "feeds[0].url"}},

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -343,20 +344,80 @@ func (c *Config) expand(data []byte) Errors {
 // as /dev/zero must not hang loading.
 const MaxSecretSize = 64 << 10
 
+// readSecret reads a *_file secret. Only a regular file is accepted: a
+// named pipe would block open() and read() until a writer came, which hangs
+// `check` and a SIGHUP reload (and with it the daemon's SIGTERM handling),
+// and a directory or device is never a password. The path is checked
+// before opening, and opened non-blocking and checked again, so a file
+// swapped for a pipe in between cannot hang either.
 func readSecret(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, errors.Unwrap(err)
+		return nil, bare(err)
+	}
+	if err := regular(fi); err != nil {
+		return nil, err
+	}
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, MaxSecretSize+1))
 	if err != nil {
-		return nil, err
+		return nil, bare(err)
 	}
 	if len(b) > MaxSecretSize {
 		return nil, fmt.Errorf("larger than %d bytes: not a password file", MaxSecretSize)
 	}
 	return b, nil
+}
+
+// openRegular opens path for reading without blocking, whatever it is,
+// and returns it only if it is a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, bare(err)
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = regular(fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, bare(err)
+	}
+	return f, nil
+}
+
+// regular returns an error saying what fi is unless it is a regular file.
+func regular(fi os.FileInfo) error {
+	m := fi.Mode()
+	what := "a " + m.Type().String() + " file"
+	switch {
+	case m.IsRegular():
+		return nil
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m.IsDir():
+		what = "a directory"
+	case m&os.ModeSocket != 0:
+		what = "a socket"
+	case m&os.ModeDevice != 0:
+		what = "a device"
+	}
+	return errors.New("it is " + what + ", not a regular file")
+}
+
+// bare drops the path from an *os.PathError: the caller's message names
+// the file already.
+func bare(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // decode is yaml.NodeToValue, with a panic inside the YAML library (seen

@@ -139,7 +139,6 @@ func runGeneration(ctx context.Context, g *generation, reload <-chan struct{}, p
 			}
 			cancel()
 			<-done
-			svc.forgetFeeds(g.plan.Feeds, np.Feeds)
 			svc.dm.reloads.WithLabelValues("success").Inc()
 			svc.dm.lastReload.SetToCurrentTime()
 			log.Info("config reloaded", "schools", len(np.Config.Schools), "feeds", len(np.Feeds), "rules", len(np.Config.Rules))

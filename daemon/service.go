@@ -31,6 +31,9 @@ type service struct {
 	am       *alerts.Metrics
 	nm       *alerts.NoticeMetrics
 	dm       *daemonMetrics
+	// feeds are the ids of the feeds the last generation built polls; a
+	// reload forgets the metric series of those it drops.
+	feeds map[string]bool
 }
 
 type daemonMetrics struct {
@@ -102,6 +105,8 @@ type generation struct {
 	storeErr atomic.Pointer[error]
 }
 
+// build makes the generation for p. The previous generation, if any, has
+// stopped: the series of feeds it polled and p lacks are deleted here.
 func (svc *service) build(p *Plan) (*generation, error) {
 	cfg := p.Config
 	var d alerts.Deliverer
@@ -114,6 +119,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	} else {
 		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
 	}
+	svc.retireFeeds(p.Feeds)
 	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
 	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
 	g.grouper = &alerts.Grouper{
@@ -154,6 +160,21 @@ func (svc *service) build(p *Plan) (*generation, error) {
 		OnPoll:      g.notePoll,
 	}
 	return g, nil
+}
+
+// retireFeeds forgets the metric series of every feed built before and
+// not in feeds, and remembers feeds for the next reload.
+func (svc *service) retireFeeds(feeds []watchers.Feed) {
+	keep := make(map[string]bool, len(feeds))
+	for _, f := range feeds {
+		keep[f.ID] = true
+	}
+	for id := range svc.feeds {
+		if !keep[id] {
+			svc.wm.Forget(id)
+		}
+	}
+	svc.feeds = keep
 }
 
 // jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
@@ -274,9 +295,4 @@ func (g *generation) waitRunning(ctx context.Context) {
 	case <-g.started:
 	case <-ctx.Done():
 	}
-}
-
-// forgetFeeds deletes the per-feed metric series of feeds a reload removed,
-// so no alert fires for a feed that no longer exists.
-func (svc *service) forgetFeeds(old, cur []watchers.Feed) {
 }

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,9 +71,125 @@ func TestPromtool(t *testing.T) {
 	run(t, promtool, "check", "rules", "alerts.yml")
 }
 
+// TestDockerComposeConfig validates the compose file with docker-compose
+// itself, and checks the normalised result: the Grafana admin password must
+// come from the environment, and every published port is bound to loopback.
 func TestDockerComposeConfig(t *testing.T) {
 	dc := tool(t, "docker-compose")
-	run(t, dc, "-f", "../docker-compose.yml", "config", "-q")
+	env := func(pass string) []string {
+		e := slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "GRAFANA_ADMIN_PASSWORD=") })
+		if pass != "" {
+			e = append(e, "GRAFANA_ADMIN_PASSWORD="+pass)
+		}
+		return e
+	}
+	cmd := exec.Command(dc, "-f", "../docker-compose.yml", "config", "-q")
+	cmd.Env = env("")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "GRAFANA_ADMIN_PASSWORD") {
+		t.Errorf("docker-compose config without GRAFANA_ADMIN_PASSWORD: err %v, want a failure naming the variable\n%s", err, out)
+	}
+	cmd = exec.Command(dc, "-f", "../docker-compose.yml", "config")
+	cmd.Env = env("not-admin")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("docker-compose config: %v\n%s", err, stderr.String())
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(out, &c); err != nil {
+		t.Fatalf("docker-compose config output: %v\n%s", err, out)
+	}
+	if got := c.Services["grafana"].Environment["GF_SECURITY_ADMIN_PASSWORD"]; got != "not-admin" {
+		t.Errorf("grafana's GF_SECURITY_ADMIN_PASSWORD = %q, want the value of GRAFANA_ADMIN_PASSWORD", got)
+	}
+	checkPorts(t, c, "docker-compose config")
+}
+
+// TestComposePortsBoundToLoopback reads docker-compose.yml as written, so
+// that the check holds without docker-compose installed too.
+func TestComposePortsBoundToLoopback(t *testing.T) {
+	b, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	checkPorts(t, c, "docker-compose.yml")
+	if got := c.Services["grafana"].Environment["GF_SECURITY_ADMIN_PASSWORD"]; !strings.HasPrefix(got, "${GRAFANA_ADMIN_PASSWORD:?") {
+		t.Errorf("grafana's GF_SECURITY_ADMIN_PASSWORD = %q, want it required from the environment (${GRAFANA_ADMIN_PASSWORD:?...})", got)
+	}
+	if strings.Contains(string(b), "admin/admin") || strings.Contains(string(b), "small deployment") {
+		t.Error("docker-compose.yml still speaks of admin/admin or a small deployment")
+	}
+}
+
+// composeFile is the part of a compose file the port checks read.
+type composeFile struct {
+	Services map[string]struct {
+		Ports       []any             `yaml:"ports"`
+		NetworkMode string            `yaml:"network_mode"`
+		Environment map[string]string `yaml:"environment"`
+	} `yaml:"services"`
+}
+
+// checkPorts fails for every published port not bound to a loopback
+// address, in short ("127.0.0.1:80:80/tcp") or long (host_ip) syntax, and
+// for a service on the host's network, which publishes everything.
+func checkPorts(t *testing.T, c composeFile, where string) {
+	t.Helper()
+	if len(c.Services) == 0 {
+		t.Fatalf("%s: no services", where)
+	}
+	published := 0
+	for name, svc := range c.Services {
+		if svc.NetworkMode == "host" {
+			t.Errorf("%s: service %s uses the host's network", where, name)
+		}
+		for _, p := range svc.Ports {
+			published++
+			var host string
+			switch p := p.(type) {
+			case string:
+				host = shortPortHost(p)
+			case map[string]any:
+				host, _ = p["host_ip"].(string)
+			default:
+				t.Errorf("%s: service %s: unexpected port entry %v", where, name, p)
+				continue
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				t.Errorf("%s: service %s publishes %v on %s, want 127.0.0.1", where, name, p, orAll(host))
+			}
+		}
+	}
+	if published < 5 {
+		t.Errorf("%s: %d published ports, want the 5 the README lists", where, published)
+	}
+}
+
+// shortPortHost returns the host address of a short-syntax port
+// ("[IP:]HOST:CONTAINER[/proto]"), "" when it has none.
+func shortPortHost(p string) string {
+	p, _, _ = strings.Cut(p, "/")
+	if strings.HasPrefix(p, "[") { // [::1]:80:80
+		if i := strings.Index(p, "]"); i > 0 {
+			return p[1:i]
+		}
+	}
+	if parts := strings.Split(p, ":"); len(parts) == 3 {
+		return parts[0]
+	}
+	return ""
+}
+
+func orAll(host string) string {
+	if host == "" {
+		return "every interface"
+	}
+	return host
 }
 
 func TestSystemdUnit(t *testing.T) {

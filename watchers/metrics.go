@@ -76,6 +76,23 @@ func (m *Metrics) Register(f Feed, st store.FeedState) {
 	}
 }
 
+// Forget deletes every series of the feed with this id, for a feed a
+// reload removed: a series left behind keeps its last value, and alerts
+// such as SchoolwatchFeedStale would fire for a feed that no longer exists.
+// Call it once nothing polls the feed any more.
+func (m *Metrics) Forget(feedID string) {
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"feed": feedID}
+	// Every vector with a feed label belongs here.
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{m.polls, m.lastSuccess, m.failures, m.interval} {
+		v.DeletePartialMatch(l)
+	}
+}
+
 func (m *Metrics) observe(r Result, st store.FeedState) {
 	if m == nil {
 		return

@@ -162,6 +162,7 @@ func (p *Poller) poll(ctx context.Context, f Feed, fetched func()) Result {
 }
 
 func (p *Poller) finish(ctx context.Context, res Result, prev, st store.FeedState, start time.Time) Result {
+	res.Err = RedactError(res.Err) // feed URLs may carry keys: keep them out of logs and the store
 	now := p.now()
 	res.Duration = now.Sub(start)
 	st.FeedID = res.Feed.ID

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -76,7 +77,8 @@ func writeStatus(w interface{ Write([]byte) (int, error) }, feeds []watchers.Fee
 			if lastErr == "" {
 				lastErr = "error"
 			}
-			lastErr += ": " + statusTruncate(statusOneLine(st.LastError), 60)
+			// The stored error already starts with its class; older rows may hold an unredacted URL.
+			lastErr += ": " + statusTruncate(statusOneLine(watchers.RedactText(strings.TrimPrefix(st.LastError, lastErr+": "))), 60)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", f.ID, p.Evaluate(st, f, now), statusStamp(st.LastSuccess, loc), lastErr, st.Failures, statusStamp(st.NextPoll, loc), st.ItemsSeen)
 	}
