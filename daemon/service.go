@@ -109,15 +109,9 @@ type generation struct {
 // stopped: the series of feeds it polled and p lacks are deleted here.
 func (svc *service) build(p *Plan) (*generation, error) {
 	cfg := p.Config
-	var d alerts.Deliverer
-	if cfg.Mail.SMTP != nil {
-		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
-		if err != nil {
-			return nil, err
-		}
-		d = sd
-	} else {
-		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
+	d, _, err := Deliverer(cfg)
+	if err != nil {
+		return nil, err
 	}
 	svc.retireFeeds(p.Feeds)
 	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
@@ -175,6 +169,20 @@ func (svc *service) retireFeeds(feeds []watchers.Feed) {
 		}
 	}
 	svc.feeds = keep
+}
+
+// Deliverer returns the configured mail delivery: SMTP when mail.smtp is
+// set, else .eml files in mail.dir; where says which, for people.
+func Deliverer(cfg *config.Config) (d alerts.Deliverer, where string, err error) {
+	if cfg.Mail.SMTP != nil {
+		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
+		if err != nil {
+			return nil, "", err
+		}
+		return sd, fmt.Sprintf("via %s:%d", cfg.Mail.SMTP.Host, cfg.Mail.SMTP.Port), nil
+	}
+	dir := cfg.Resolve(cfg.Mail.Dir)
+	return alerts.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
 }
 
 // jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the

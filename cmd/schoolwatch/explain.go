@@ -41,5 +41,5 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(text) == "" {
 		return &exitError{code: 2, err: fmt.Errorf("schoolwatch explain: give the text as an argument or on stdin")}
 	}
-	return s.matcher.Explain(e.stdout, text)
+	return s.Matcher.Explain(e.stdout, text)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -66,7 +67,15 @@ func TestWriteStatus(t *testing.T) {
 		"silent": {FeedID: "silent", LastPoll: now, LastSuccess: now, LastNewItem: now.Add(-2 * time.Hour)},
 	}
 	var buf bytes.Buffer
-	writeStatus(&buf, feeds, states, watchers.HealthPolicy{}, now, time.UTC)
+	var fh []alerts.FeedHealth
+	for _, f := range feeds {
+		st, ok := states[f.ID]
+		if !ok {
+			st.FeedID = f.ID
+		}
+		fh = append(fh, alerts.FeedHealth{Feed: f, State: st, Health: watchers.HealthPolicy{}.Evaluate(st, f, now)})
+	}
+	writeStatus(&buf, fh, time.UTC)
 	want := map[string][]string{
 		"fresh":  {"unknown", "never"},
 		"ok":     {"ok", "2026-11-25 08:00", "2026-11-25 08:15", "12"},

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/schoolwatch/schoolwatch/daemon"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		usage:   "-config FILE",
+		summary: "run the daemon: poll feeds on schedule, mail alerts; SIGHUP reloads the config, SIGINT/SIGTERM stop",
+		run:     runDaemon,
+	})
+}
+
+// runDaemon maps the command line and signals onto daemon.Run: SIGHUP
+// becomes a reload request, SIGINT and SIGTERM (ctx) stop it.
+func runDaemon(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("run")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // a reload is already waiting
+				}
+			}
+		}
+	}()
+	err := daemon.Run(ctx, daemon.Options{
+		ConfigPath: e.configPath,
+		Logger:     e.logger(),
+		Version:    buildVersion(),
+		Reload:     reload,
+	})
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	return nil
+}
