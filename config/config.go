@@ -169,7 +169,7 @@ type Rule struct {
 var KnownRoles = []string{"head", "deputy", "dsl", "deputy_dsl", "chair", "governor", "business_manager", "office", "comms", "it", "hr", "trust"}
 
 // Categories are the rule categories.
-var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "impersonation", "staff-abuse", "other"}
+var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "impersonation", "staff-abuse", "sexual-images", "hate-abuse", "bomb-threats", "doxxing", "self-harm-and-suicide", "pupil-bullying", "scams", "misinformation", "other"}
 
 // Severities, most severe first.
 var Severities = []string{"critical", "high", "normal", "low"}

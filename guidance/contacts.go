@@ -17,12 +17,21 @@ import (
 // Contact is a source of help shown in alerts.
 type Contact struct {
 	ID, Name, Phone, Email, URL, Hours, Area, Notes string // Area e.g. "Kent", "England", "UK"
+	// Web is where to use the service online (a report form or the
+	// service's own site), for services reached through the web; URL is the
+	// public page the details were checked against.
+	Web string
 	// Verified is the day someone last checked the contact against its
 	// public source (URL).
 	Verified time.Time
 	// Configured is true for a contact that came from config
 	// (guidance.contacts) rather than the built-in pack.
 	Configured bool
+	// Placeholder is true for a stand-in such as "Your local authority's
+	// LADO", shown where a section names a Kent contact but the school's
+	// configuration is for somewhere else or names no area. It has no number
+	// of its own: its Notes say where to find one.
+	Placeholder bool
 }
 
 // MaxContactAge is how long a contact stays trusted after it was verified;
@@ -34,7 +43,7 @@ const MaxContactAge = 365 * 24 * time.Hour
 const BuiltinArea = "Kent"
 
 // nationalAreas cover every school in England.
-var nationalAreas = []string{"", "England", "UK", "United Kingdom", "England and Wales", "Great Britain", "GB", "national"}
+var nationalAreas = []string{"", "England", "UK", "United Kingdom", "England and Wales", "England, Wales and Northern Ireland", "Great Britain", "GB", "national"}
 
 func isNational(area string) bool {
 	return slices.ContainsFunc(nationalAreas, func(a string) bool { return strings.EqualFold(a, strings.TrimSpace(area)) })
@@ -50,19 +59,24 @@ type contactFile struct {
 	Hours    string `yaml:"hours"`
 	Area     string `yaml:"area"`
 	Notes    string `yaml:"notes"`
+	Web      string `yaml:"web"`
+	Local    string `yaml:"local"`
 	Verified string `yaml:"verified"`
 }
 
 // parseContacts reads the built-in contact list. Every contact must carry an
 // https source and the day it was verified, so the mail can show both.
-func parseContacts(file string, src []byte) ([]Contact, error) {
+//
+// It also returns, by contact ID, the stand-in names ("local") of Kent
+// contacts, shown where Kent's numbers are left out.
+func parseContacts(file string, src []byte) ([]Contact, map[string]string, error) {
 	var raw []contactFile
 	if err := yaml.UnmarshalWithOptions(src, &raw, yaml.DisallowUnknownField()); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, &FileError{file, ye.GetToken().Position.Line, ye.GetMessage()}
+			return nil, nil, &FileError{file, ye.GetToken().Position.Line, ye.GetMessage()}
 		}
-		return nil, &FileError{file, 0, err.Error()}
+		return nil, nil, &FileError{file, 0, err.Error()}
 	}
 	idLines := map[string]int{}
 	for i, l := range strings.Split(string(src), "\n") {
@@ -72,6 +86,7 @@ func parseContacts(file string, src []byte) ([]Contact, error) {
 	}
 	var errs []error
 	var out []Contact
+	locals := map[string]string{}
 	seen := map[string]bool{}
 	for i, c := range raw {
 		line := idLines[c.ID]
@@ -88,22 +103,51 @@ func parseContacts(file string, src []byte) ([]Contact, error) {
 		if c.Name == "" {
 			bad("name is required")
 		}
-		if c.Phone == "" && c.Email == "" && c.URL == "" {
-			bad("needs a phone, email or url")
+		if c.Phone == "" && c.Email == "" && c.Web == "" {
+			bad("needs a phone, email or web address to reach it")
 		}
-		if u, err := url.Parse(c.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+		if !httpsURL(c.URL) {
 			bad("url %q must be the https address of the public page the details came from", c.URL)
+		}
+		if c.Web != "" && !httpsURL(c.Web) {
+			bad("web %q must be an https address", c.Web)
+		}
+		if c.Local != "" && !strings.EqualFold(c.Area, BuiltinArea) {
+			bad("local names the stand-in for a %s contact; this one's area is %q", BuiltinArea, c.Area)
 		}
 		v, err := time.Parse(time.DateOnly, c.Verified)
 		if err != nil {
 			bad("verified %q must be a date (YYYY-MM-DD)", c.Verified)
 		}
 		out = append(out, Contact{
-			ID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL,
+			ID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL, Web: c.Web,
 			Hours: c.Hours, Area: c.Area, Notes: strings.TrimSpace(c.Notes), Verified: v,
 		})
+		if c.Local != "" {
+			locals[c.ID] = c.Local
+		}
 	}
-	return out, errors.Join(errs...)
+	return out, locals, errors.Join(errs...)
+}
+
+func httpsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// localNote is what a placeholder contact says in place of a number.
+const localNote = "Not set up in schoolwatch for your school. Use the number in your " +
+	"child protection policy, or find it on your local safeguarding children " +
+	"partnership's website."
+
+// placeholder is the stand-in shown for the Kent contact id where Kent's
+// numbers are left out.
+func (p *Pack) placeholder(id string) (Contact, bool) {
+	name, ok := p.locals[id]
+	if !ok {
+		return Contact{}, false
+	}
+	return Contact{ID: "local-" + slug(name), Name: name, Notes: localNote, Placeholder: true}, true
 }
 
 // Contacts returns the pack's contacts: the built-in ones, or after
@@ -121,21 +165,24 @@ func (p *Pack) ConfiguredContacts() []Contact { return slices.Clone(p.configured
 // contact takes the built-in one's ID, so sections that point to it show the
 // configured details, and keeps the built-in hours and notes when it has none.
 //
-// When any configured contact names a local area other than Kent (Area set,
-// and not a national one such as "England" or "UK"), the built-in Kent
-// numbers are left out: a school elsewhere must not be sent to Kent's LADO.
+// The built-in Kent numbers are kept only when a configured contact is in
+// Kent (Area "Kent"): a school elsewhere, or one whose configuration does
+// not say where it is, must not be sent to Kent's LADO. Where a section
+// names a Kent contact that was left out, ContactsFor shows a placeholder
+// ("Your local authority's LADO") instead.
 //
 // Calling WithContacts again starts from the built-in contacts, not from the
 // previous call's result.
 func (p *Pack) WithContacts(cs []Contact) *Pack {
 	q := p.clone()
 	merged := slices.Clone(p.builtin)
-	elsewhere := false
+	inKent := false
 	configured := make([]Contact, 0, len(cs))
 	for _, c := range cs {
 		c.Configured = true
-		if !isNational(c.Area) && !strings.EqualFold(strings.TrimSpace(c.Area), BuiltinArea) {
-			elsewhere = true
+		c.Placeholder = false
+		if strings.EqualFold(strings.TrimSpace(c.Area), BuiltinArea) {
+			inKent = true
 		}
 		if i := slices.IndexFunc(merged, func(b Contact) bool { return !b.Configured && sameContact(b, c) }); i >= 0 {
 			b := merged[i]
@@ -160,7 +207,7 @@ func (p *Pack) WithContacts(cs []Contact) *Pack {
 		}
 		configured = append(configured, c)
 	}
-	if elsewhere {
+	if !inKent {
 		merged = slices.DeleteFunc(merged, func(c Contact) bool {
 			return !c.Configured && strings.EqualFold(c.Area, BuiltinArea)
 		})
@@ -214,13 +261,18 @@ func (p *Pack) contactIDs() []string {
 
 // ContactsFor returns the contacts a section refers to, resolved against the
 // pack's (possibly configured) contacts, followed by every configured
-// contact it did not already name. References to contacts that WithContacts
-// left out (Kent's, for a school elsewhere) are skipped.
+// contact it did not already name. A reference to a Kent contact that
+// WithContacts left out becomes its placeholder ("Your local authority's
+// LADO"), once.
 func (p *Pack) ContactsFor(s *Section) []Contact {
 	var out []Contact
 	have := map[string]bool{}
 	for _, id := range s.Contacts {
-		if c, ok := p.contactByID(id); ok && !have[c.ID] {
+		c, ok := p.contactByID(id)
+		if !ok {
+			c, ok = p.placeholder(id)
+		}
+		if ok && !have[c.ID] {
 			out = append(out, c)
 			have[c.ID] = true
 		}
@@ -246,23 +298,43 @@ func StaleContacts(cs []Contact, now time.Time, maxAge time.Duration) []Contact 
 	return out
 }
 
-// AreaNote explains whose numbers cs carries when some are Kent's built-in
-// ones, and what to do if there is no local contact at all. It returns ""
-// when cs needs no note.
+// AreaNote is a line for school leaders about whose numbers cs carries:
+// that Kent's built-in numbers are only for schools in Kent, or that their
+// local authority's numbers are not listed. It returns "" when cs needs no
+// note. It never mentions configuration, which is for the operator (see
+// SetupNote).
 func AreaNote(cs []Contact) string {
-	kent, configured := false, false
+	kent, configured, placeholder := false, false, false
 	for _, c := range cs {
 		kent = kent || (!c.Configured && strings.EqualFold(c.Area, BuiltinArea))
 		configured = configured || c.Configured
+		placeholder = placeholder || c.Placeholder
 	}
 	switch {
 	case kent:
-		return "Numbers marked Kent are Kent County Council's, given as a worked example. " +
-			"If your school is elsewhere, set your local LADO and safeguarding contacts in guidance.contacts."
-	case !configured:
-		return "No local contacts are configured: set your local LADO and safeguarding contacts in guidance.contacts."
+		return "Numbers marked Kent are for schools in Kent only. If your school is elsewhere, " +
+			"use your own local authority's LADO and children's social care instead."
+	case placeholder || !configured:
+		return "Your local authority's LADO and children's social care numbers are not listed here: " +
+			"they are in your child protection policy, and on your local safeguarding children partnership's website. " +
+			"If a child is in immediate danger, call 999."
 	}
 	return ""
+}
+
+// SetupNote is a warning for the operator (schoolwatch check) when p has
+// no configured local contact, so alerts about allegations and safeguarding
+// show "Your local authority's LADO" without a number. It returns "" when
+// a local contact is configured.
+func SetupNote(p *Pack) string {
+	for _, c := range p.configured {
+		if !isNational(c.Area) {
+			return ""
+		}
+	}
+	return "no local LADO or children's social care contact is configured, so alerts tell leaders to use " +
+		"\"your local authority's LADO\" without a number: add yours under guidance.contacts, with its area, " +
+		"the url you took it from and the date you verified it"
 }
 
 // Label is the contact's name, followed by its area in brackets when the
@@ -294,6 +366,9 @@ func (c Contact) Text() string {
 	if c.Email != "" {
 		reach = append(reach, c.Email)
 	}
+	if c.Web != "" {
+		reach = append(reach, c.Web)
+	}
 	if len(reach) > 0 {
 		b.WriteString("  " + strings.Join(reach, " · ") + "\n")
 	}
@@ -303,9 +378,10 @@ func (c Contact) Text() string {
 	if c.Notes != "" {
 		wrapText(&b, c.Notes, "  ", "  ")
 	}
-	if c.URL != "" {
+	switch {
+	case c.URL != "":
 		b.WriteString("  Source: " + c.URL + " (" + c.VerifiedText() + ")\n")
-	} else {
+	case !c.Placeholder:
 		b.WriteString("  (" + c.VerifiedText() + ")\n")
 	}
 	return b.String()
@@ -337,9 +413,14 @@ var contactsHTML = template.Must(template.New("contacts").Funcs(template.FuncMap
 <li><strong>{{.Label}}</strong>
 {{- if .Phone}}<br><a href="{{tel .Phone}}">{{.Phone}}</a>{{end}}
 {{- if .Email}}<br><a href="mailto:{{.Email}}">{{.Email}}</a>{{end}}
+{{- if .Web}}<br><a href="{{.Web}}">{{.Web}}</a>{{end}}
 {{- if .Hours}}<br>{{.Hours}}{{end}}
 {{- if .Notes}}<br>{{.Notes}}{{end}}
-<br><small>{{if .URL}}Source: <a href="{{.URL}}">{{.URL}}</a> ({{.VerifiedText}}){{else}}({{.VerifiedText}}){{end}}</small></li>
+{{- if .URL}}
+<br><small>Source: <a href="{{.URL}}">{{.URL}}</a> ({{.VerifiedText}})</small>
+{{- else if not .Placeholder}}
+<br><small>({{.VerifiedText}})</small>
+{{- end}}</li>
 {{- end}}
 </ul>
 {{- with .Note}}

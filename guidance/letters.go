@@ -12,6 +12,10 @@ import (
 // Letter describes a template letter in the pack.
 type Letter struct {
 	ID, Title, Summary string
+	// WhenNotToSend says in which situations the letter must not be sent
+	// (for example while the LADO or the police are involved). Letter
+	// prints it above the letter, in a note for the sender to delete.
+	WhenNotToSend string
 }
 
 // LetterData fills in a template letter. Empty fields appear as a bracketed
@@ -36,9 +40,10 @@ type letter struct {
 
 // letterFront is the front matter of a letter file.
 type letterFront struct {
-	ID      string `yaml:"id"`
-	Title   string `yaml:"title"`
-	Summary string `yaml:"summary"`
+	ID            string `yaml:"id"`
+	Title         string `yaml:"title"`
+	Summary       string `yaml:"summary"`
+	WhenNotToSend string `yaml:"when_not_to_send"`
 }
 
 // letterFuncs are available in letter templates.
@@ -83,9 +88,12 @@ func parseLetter(file string, src []byte) (*letter, error) {
 		return nil, err
 	}
 	return &letter{
-		Letter: Letter{ID: fm.ID, Title: strings.TrimSpace(fm.Title), Summary: strings.TrimSpace(fm.Summary)},
-		File:   file,
-		tmpl:   t,
+		Letter: Letter{
+			ID: fm.ID, Title: strings.TrimSpace(fm.Title), Summary: strings.TrimSpace(fm.Summary),
+			WhenNotToSend: strings.Join(strings.Fields(fm.WhenNotToSend), " "),
+		},
+		File: file,
+		tmpl: t,
 	}, nil
 }
 
@@ -99,7 +107,8 @@ func (p *Pack) Letters() []Letter {
 }
 
 // Letter returns the letter with the given ID filled in with d, as plain
-// text ready to edit and send.
+// text ready to edit and send. A letter that says when not to send it starts
+// with that, in a note marked for the sender to delete.
 func (p *Pack) Letter(id string, d LetterData) (string, error) {
 	l, ok := p.letters[id]
 	if !ok {
@@ -109,11 +118,20 @@ func (p *Pack) Letter(id string, d LetterData) (string, error) {
 		d.HeadRole = "Headteacher"
 	}
 	var b strings.Builder
+	if l.WhenNotToSend != "" {
+		b.WriteString(senderNoteTitle + "\n")
+		wrapText(&b, "When not to send this: "+l.WhenNotToSend, "", "")
+		b.WriteString(strings.Repeat("-", textWidth) + "\n\n")
+	}
 	if err := l.tmpl.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("guidance: letter %s: %w", id, err)
 	}
 	return strings.TrimRight(b.String(), "\n") + "\n", nil
 }
+
+// senderNoteTitle heads the note printed above a letter: it is for the
+// sender, not the recipient.
+const senderNoteTitle = "NOTE FOR THE SENDER: read this, then delete it before you send the letter."
 
 // LettersFor returns the letters a section offers.
 func (p *Pack) LettersFor(s *Section) []Letter {

@@ -25,9 +25,17 @@ var builtinOrder = []string{
 	"parental-complaints",
 	"allegations-against-staff",
 	"safeguarding-concern",
+	"sexual-images",
+	"self-harm-and-suicide",
+	"pupil-bullying",
 	"threats-and-harassment",
+	"bomb-threats",
+	"hate-abuse",
+	"doxxing",
 	"defamation-and-legal",
+	"scams",
 	"content-removal",
+	"misinformation",
 	"pupil-images-and-data",
 	"media-enquiries",
 	"staff-wellbeing",
@@ -41,9 +49,10 @@ var builtinOrder = []string{
 type Pack struct {
 	sections   map[string]*Section
 	order      []string
-	builtin    []Contact // the pack's own contacts
-	contacts   []Contact // builtin merged with configured (see WithContacts)
-	configured []Contact // contacts from config, shown in every alert
+	builtin    []Contact         // the pack's own contacts
+	contacts   []Contact         // builtin merged with configured (see WithContacts)
+	configured []Contact         // contacts from config, shown in every alert
+	locals     map[string]string // Kent contact ID → placeholder name
 	letters    map[string]*letter
 }
 
@@ -98,11 +107,11 @@ func loadFS(fsys fs.FS, prefix string, base *Pack) (*Pack, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs, err := parseContacts(prefix+"contacts.yml", src)
+		cs, locals, err := parseContacts(prefix+"contacts.yml", src)
 		if err != nil {
 			return nil, err
 		}
-		p.builtin, p.contacts = cs, cs
+		p.builtin, p.contacts, p.locals = cs, cs, locals
 	}
 
 	sectionGlob := "*.md"
@@ -210,6 +219,7 @@ func (p *Pack) clone() *Pack {
 		builtin:    slices.Clone(p.builtin),
 		contacts:   slices.Clone(p.contacts),
 		configured: slices.Clone(p.configured),
+		locals:     p.locals, // never modified after parsing
 		letters:    make(map[string]*letter, len(p.letters)),
 	}
 	for id, s := range p.sections {
@@ -217,6 +227,7 @@ func (p *Pack) clone() *Pack {
 		c.Categories = slices.Clone(s.Categories)
 		c.Contacts = slices.Clone(s.Contacts)
 		c.Letters = slices.Clone(s.Letters)
+		c.NextHour = slices.Clone(s.NextHour)
 		q.sections[id] = &c
 	}
 	for id, l := range p.letters {

@@ -76,6 +76,21 @@ func TestGoldenConfiguredContacts(t *testing.T) {
 	golden(t, filepath.Join("golden", "contacts-configured.html"), string(ContactsHTML(cs)))
 }
 
+// TestGoldenUnconfiguredContacts renders a section for a configuration
+// with no local contacts: no Kent numbers, and a placeholder for the LADO
+// and children's social care instead.
+func TestGoldenUnconfiguredContacts(t *testing.T) {
+	p := Builtin().WithContacts(nil)
+	s, _ := p.Section("allegations-against-staff")
+	cs := p.ContactsFor(s)
+	got := ContactsText(cs)
+	if strings.Contains(got, "03000") || strings.Contains(got, "Kent") || !strings.Contains(got, "Your local authority's LADO") {
+		t.Errorf("unconfigured contacts:\n%s", got)
+	}
+	golden(t, filepath.Join("golden", "contacts-unconfigured.txt"), got)
+	golden(t, filepath.Join("golden", "contacts-unconfigured.html"), string(ContactsHTML(cs)))
+}
+
 func TestGoldenLetters(t *testing.T) {
 	p := Builtin()
 	d := LetterData{

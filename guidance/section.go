@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 
@@ -30,6 +31,12 @@ type Section struct {
 	Contacts []string
 	// Letters are the IDs of template letters the section offers.
 	Letters []string
+	// NextHour are two or three short instructions for the first hour,
+	// taken from the section's "Do now" list, for the first screen of an
+	// alert. Where someone may be in immediate danger the first one is to
+	// call 999. Plain text, no Markdown. Empty for a custom section that
+	// does not set next_hour.
+	NextHour []string
 	// Markdown is the body without front matter.
 	Markdown string
 	// File names where the section came from ("builtin:sections/x.md" or a path).
@@ -48,7 +55,16 @@ type frontMatter struct {
 	Categories []string `yaml:"categories"`
 	Contacts   []string `yaml:"contacts"`
 	Letters    []string `yaml:"letters"`
+	NextHour   []string `yaml:"next_hour"`
 }
+
+// MaxNextHour is how many next_hour lines a section may have, and
+// MaxNextHourLen how long each may be in characters: they must fit the
+// first screen of a phone.
+const (
+	MaxNextHour    = 3
+	MaxNextHourLen = 100
+)
 
 // FileError is a problem in a pack file, located by line.
 type FileError struct {
@@ -161,6 +177,20 @@ func parseSection(file string, src []byte) (*Section, error) {
 			bad("categories", "unknown category %q (use %s)", c, strings.Join(Categories, ", "))
 		}
 	}
+	var next []string
+	if len(fm.NextHour) > MaxNextHour {
+		bad("next_hour", "has %d lines; give at most %d", len(fm.NextHour), MaxNextHour)
+	}
+	for i, l := range fm.NextHour {
+		l = strings.Join(strings.Fields(l), " ")
+		switch {
+		case l == "":
+			bad("next_hour", "line %d is empty", i+1)
+		case utf8.RuneCountInString(l) > MaxNextHourLen:
+			bad("next_hour", "line %d has %d characters; keep each to %d or fewer", i+1, utf8.RuneCountInString(l), MaxNextHourLen)
+		}
+		next = append(next, l)
+	}
 	trimmed := strings.TrimLeft(string(body), "\n")
 	bodyLine += strings.Count(string(body)[:len(body)-len(trimmed)], "\n")
 	md := strings.TrimRight(trimmed, " \t\n") + "\n"
@@ -175,6 +205,7 @@ func parseSection(file string, src []byte) (*Section, error) {
 		Categories: fm.Categories,
 		Contacts:   fm.Contacts,
 		Letters:    fm.Letters,
+		NextHour:   next,
 		Markdown:   md,
 		File:       file,
 		bodyLine:   bodyLine,

@@ -187,7 +187,8 @@ func scoreCorpus(t *testing.T, corpus []labelled, schoolP, schoolR, catP float64
 func TestExampleRules(t *testing.T) {
 	sections := []string{"first-steps", "parental-complaints", "allegations-against-staff", "safeguarding-concern",
 		"threats-and-harassment", "defamation-and-legal", "content-removal", "pupil-images-and-data",
-		"media-enquiries", "staff-wellbeing", "prevention", "contacts"}
+		"media-enquiries", "staff-wellbeing", "prevention", "contacts",
+		"sexual-images", "hate-abuse", "bomb-threats", "doxxing", "self-harm-and-suicide", "pupil-bullying", "scams", "misinformation"}
 	rules := exampleRules(t)
 	mustCompile(t, corpusSchools, rules)
 	var cats []string
@@ -198,7 +199,8 @@ func TestExampleRules(t *testing.T) {
 		cats = append(cats, r.Category)
 	}
 	sort.Strings(cats)
-	want := []string{"allegation", "complaint", "defamation", "impersonation", "media", "privacy", "safeguarding", "staff-abuse", "threat"}
+	want := []string{"allegation", "bomb-threats", "complaint", "defamation", "doxxing", "hate-abuse", "impersonation", "media", "misinformation",
+		"privacy", "pupil-bullying", "safeguarding", "scams", "self-harm-and-suicide", "sexual-images", "staff-abuse", "threat"}
 	if !slices.Equal(cats, want) {
 		t.Errorf("example rule categories = %q, want one each of %q", cats, want)
 	}
