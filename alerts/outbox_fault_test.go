@@ -373,36 +373,3 @@ func TestOutboxUnrecordedSurvivesReload(t *testing.T) {
 		t.Errorf("statuses = %v", got)
 	}
 }
-
-// TestOutboxRetryAfterClockStepBack: a retry deadline stored by a clock
-// that was hours fast (since corrected) does not hold the mail for hours:
-// it goes within mail.retry.max. A deadline within retry.max is kept.
-func TestOutboxRetryAfterClockStepBack(t *testing.T) {
-	ctx := context.Background()
-	r := newFaultRig(t, time.Second, 10*time.Minute)
-	now := r.clock.t
-	r.sender.Now = r.clock.Now
-	due, err := r.st.Due(ctx, now, 10)
-	if err != nil || len(due) != 2 {
-		t.Fatalf("due: %d, %v", len(due), err)
-	}
-	next := map[string]time.Time{"mail-0": now.Add(6 * time.Hour), "mail-1": now.Add(5 * time.Minute)}
-	for _, m := range due {
-		if err := r.st.MarkRetry(ctx, m.ID, next[m.Key], "refused"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if sent, err := r.sender.Drain(ctx); err != nil || sent != 1 {
-		t.Fatalf("drain now: %d, %v; want the 6h deadline sent", sent, err)
-	}
-	if got := r.statuses(t); got["mail-0"] != store.StatusSent || got["mail-1"] != store.StatusPending {
-		t.Fatalf("statuses = %v", got)
-	}
-	if w := r.sender.idleWait(ctx); w > 5*time.Minute {
-		t.Errorf("sender sleeps %v, want at most until the 5m deadline", w)
-	}
-	r.clock.Advance(5 * time.Minute)
-	if sent, err := r.sender.Drain(ctx); err != nil || sent != 1 {
-		t.Fatalf("drain at the 5m deadline: %d, %v", sent, err)
-	}
-}
