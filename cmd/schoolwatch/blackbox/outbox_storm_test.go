@@ -1,6 +1,7 @@
 package blackbox
 
 import (
+	"database/sql"
 	"errors"
 	"io"
 	"net"
@@ -224,4 +225,42 @@ func TestOutboxStoreFullNoStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	integrity(t, dbPath)
+}
+
+// TestOutboxRetryAfterClockStepBack: retry deadlines stored six hours
+// ahead (a clock that was fast when they were written, corrected since)
+// do not hold the mail for six hours: once the server answers, the mail
+// goes within mail.retry.max (2 s here) of its next look (F17).
+func TestOutboxRetryAfterClockStepBack(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fs := serveFeeds(t)
+	srv := smtptest.Start(t)
+	gate := startGate(t, srv.Addr)
+	port := freePort(t)
+	cfg := config{Dir: dir, Port: port, SMTP: gate.Addr(), Feeds: []feedConfig{{ID: "news", URL: fs.URL + "/news.xml"}}}.write(t)
+	want := expect{}
+	fs.Add("/news.xml", threatItem("oak", "TKclock-1"))
+	want.add("oak", "TKclock-1")
+	d := start(t, cfg, port, nil)
+	d.waitReady()
+	eventually(t, 20*time.Second, "two mails waiting after a failed attempt", func() bool {
+		return d.metric("schoolwatch_outbox_depth") == 2 && d.metric("schoolwatch_alerts_total", `result="retried"`) >= 2
+	})
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "sw.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`UPDATE outbox SET next_attempt = next_attempt + ? WHERE status = 'pending'`, int64(6*time.Hour/time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Fatalf("shifted %d deadlines, want 2", n)
+	}
+	db.Close()
+	gate.open.Store(true)
+	waitMail(t, srv, want, 15*time.Second)
+	d.stop()
+	assertOnce(t, srv, "after the clock step")
 }
