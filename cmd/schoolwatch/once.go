@@ -8,6 +8,7 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
@@ -47,6 +48,13 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 		}
 		results = sch.PollAll(ctx)
 	} else {
+		// Sending takes the store's lock, as `run` does: a daemon on the
+		// same store would otherwise send the same mail too.
+		lock, err := store.Lock(s.cfg.Resolve(s.cfg.Store.Path))
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
 		svc, err := newService(ctx, s.cfg, log)
 		if err != nil {
 			return err

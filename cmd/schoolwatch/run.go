@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/schoolwatch/schoolwatch/store"
 )
 
 func init() {
@@ -36,6 +38,12 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	for _, w := range s.warnings {
 		log.Warn(w)
 	}
+	// One daemon per store: two would send the same mail twice.
+	lock, err := store.Lock(s.cfg.Resolve(s.cfg.Store.Path))
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	svc, err := newService(ctx, s.cfg, log)
 	if err != nil {
 		return err
@@ -55,6 +63,9 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			if g := cur.Load(); g != nil {
+				if err := g.sender.Err(); err != nil {
+					return err
+				}
 				return g.ready()
 			}
 			return errors.New("starting")
@@ -125,12 +136,13 @@ func runGeneration(ctx context.Context, g *generation, hup <-chan os.Signal, pat
 
 // shutdown gives mail already in the outbox a bounded last chance to go.
 // Findings still waiting for their group are safe in the store and go out
-// at the next start.
+// at the next start. If the store fails, it does not send: it waits, with
+// backoff, for the store to record what was already delivered.
 func shutdown(g *generation, log *slog.Logger) error {
 	log.Info("shutting down; draining the outbox", "timeout", drainTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if _, err := g.sender.Drain(ctx); err != nil {
+	if _, err := g.sender.Finish(ctx); err != nil {
 		log.Error("final drain", "err", err)
 	}
 	log.Info("stopped")
