@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/schoolwatch/schoolwatch/store"
 )
 
 // Metrics are the alert pipeline's Prometheus metrics.
@@ -82,7 +80,7 @@ func (m *Metrics) sendDuration(d time.Duration) {
 	}
 }
 
-func (m *Metrics) updateOutbox(ctx context.Context, st *store.Store, now time.Time) {
+func (m *Metrics) updateOutbox(ctx context.Context, st Outbox, now time.Time) {
 	if m == nil {
 		return
 	}

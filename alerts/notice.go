@@ -208,7 +208,7 @@ func (n *Notifier) Notify(ctx context.Context, feeds []FeedHealth) (bool, error)
 		return false, nil // nobody to tell; the status command still shows it
 	}
 	now := n.now()
-	log, err := n.Store.FeedNotices(ctx)
+	log, err := n.Store.FeedNoticesAt(ctx, now)
 	if err != nil {
 		return false, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
@@ -47,6 +48,13 @@ func Once(ctx context.Context, p *Plan, opts OnceOptions) (OnceResult, error) {
 		res.Polls = sch.PollAll(ctx)
 		return res, nil
 	}
+	// Sending takes the store's lock, as Run does: a daemon on the same
+	// store would otherwise send the same mail too.
+	lock, err := store.Lock(p.Config.Resolve(p.Config.Store.Path))
+	if err != nil {
+		return res, err
+	}
+	defer lock.Release()
 	svc, err := newService(ctx, p.Config, log, Options{})
 	if err != nil {
 		return res, err

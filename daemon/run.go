@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/schoolwatch/schoolwatch/store"
 )
 
 // Options is what Run needs from its caller. cmd/schoolwatch maps flags and
@@ -53,6 +54,12 @@ func Run(ctx context.Context, opts Options) error {
 	for _, w := range p.Warnings {
 		log.Warn(w)
 	}
+	// One daemon per store: two would send the same mail twice.
+	lock, err := store.Lock(p.Config.Resolve(p.Config.Store.Path))
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	svc, err := newService(ctx, p.Config, log, opts)
 	if err != nil {
 		return err
@@ -69,6 +76,9 @@ func Run(ctx context.Context, opts Options) error {
 				return err
 			}
 			if g := cur.Load(); g != nil {
+				if err := g.sender.Err(); err != nil {
+					return err
+				}
 				return g.ready()
 			}
 			return errors.New("starting")
@@ -149,12 +159,13 @@ func runGeneration(ctx context.Context, g *generation, reload <-chan struct{}, p
 
 // shutdown gives mail already in the outbox a bounded last chance to go.
 // Findings still waiting for their group are safe in the store and go out
-// at the next start.
+// at the next start. If the store fails, it does not send: it waits, with
+// backoff, for the store to record what was already delivered.
 func shutdown(g *generation, log *slog.Logger) error {
 	log.Info("shutting down; draining the outbox", "timeout", drainTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if _, err := g.sender.Drain(ctx); err != nil {
+	if _, err := g.sender.Finish(ctx); err != nil {
 		log.Error("final drain", "err", err)
 	}
 	log.Info("stopped")

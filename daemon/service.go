@@ -34,6 +34,8 @@ type service struct {
 	// feeds are the ids of the feeds the last generation built polls; a
 	// reload forgets the metric series of those it drops.
 	feeds map[string]bool
+	// unrecorded outlives reloads: each generation's sender shares it.
+	unrecorded *alerts.Unrecorded
 }
 
 type daemonMetrics struct {
@@ -85,7 +87,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 	dm.reloads.WithLabelValues("success")
 	dm.reloads.WithLabelValues("failure")
 	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
-	return &service{log: log, version: version, gatherer: gath, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm}, nil
+	return &service{log: log, version: version, gatherer: gath, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm, unrecorded: alerts.NewUnrecorded()}, nil
 }
 
 // generation is everything built from one config; a reload replaces it.
@@ -116,6 +118,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	svc.retireFeeds(p.Feeds)
 	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
 	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
+	g.sender.Unrecorded = svc.unrecorded
 	g.grouper = &alerts.Grouper{
 		Store: svc.store,
 		Renderer: &alerts.Renderer{
@@ -294,6 +297,11 @@ func (g *generation) purge(ctx context.Context) {
 	g.svc.dm.purged.Add(float64(n))
 	if n > 0 {
 		g.svc.log.Info("purged old records", "rows", n, "before", before.Format(time.RFC3339))
+		// The purged text is zeroed in the database (secure_delete); the
+		// write-ahead log still holds old copies until it is truncated.
+		if err := g.svc.store.Checkpoint(ctx); err != nil {
+			g.svc.log.Warn("purge: truncate the write-ahead log", "err", err)
+		}
 	}
 }
 

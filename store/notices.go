@@ -17,7 +17,32 @@ type FeedNotice struct {
 	LastSent  time.Time
 }
 
-// FeedNotices returns the notice log, by feed id.
+// FeedNoticesAt returns the notice log, by feed id, as of now. An entry
+// last sent after now was written by a clock that has since been stepped
+// back; it is treated as sent now, and stored so, or its daily reminder
+// would wait for as long as the step on top of the day.
+func (s *Store) FeedNoticesAt(ctx context.Context, now time.Time) (map[string]FeedNotice, error) {
+	log, err := s.FeedNotices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var fix []FeedNotice
+	for id, n := range log {
+		if n.LastSent.After(now) {
+			n.LastSent = now
+			log[id] = n
+			fix = append(fix, n)
+		}
+	}
+	if len(fix) > 0 {
+		if err := s.UpdateFeedNotices(ctx, fix, nil); err != nil {
+			return nil, err
+		}
+	}
+	return log, nil
+}
+
+// FeedNotices returns the notice log, by feed id, as stored.
 func (s *Store) FeedNotices(ctx context.Context) (map[string]FeedNotice, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, condition, since, last_sent FROM feed_notices`)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -71,13 +72,34 @@ func enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message, pendingI
 
 // Due returns up to limit pending messages whose next attempt is at or before now.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Message, error) {
+	return s.DueCapped(ctx, now, 0, limit)
+}
+
+// DueCapped is Due for a sender that never delays a retry by more than
+// maxDelay: a message whose next attempt lies more than maxDelay after now
+// is due as well. No delay that sender sets reaches that far, so the
+// deadline was written by a clock that has since been stepped back, and
+// honouring it would hold the mail for as long as the step. Such a
+// message's NextAttempt is reported as now. A maxDelay of zero or less
+// caps nothing.
+func (s *Store) DueCapped(ctx context.Context, now time.Time, maxDelay time.Duration, limit int) ([]Message, error) {
+	latest := int64(math.MaxInt64)
+	if maxDelay > 0 {
+		latest = ms(now.Add(maxDelay))
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, key, kind, recipient, subject, message, status, attempts, next_attempt, last_error, created, sent_at
-		FROM outbox WHERE status = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, ms(now), limit)
+		FROM outbox WHERE status = 'pending' AND (next_attempt <= ? OR next_attempt > ?) ORDER BY next_attempt, id LIMIT ?`, ms(now), latest, limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox due: %w", err)
 	}
 	defer rows.Close()
-	return scanMessages(rows)
+	out, err := scanMessages(rows)
+	for i := range out {
+		if out[i].NextAttempt.After(now) {
+			out[i].NextAttempt = now
+		}
+	}
+	return out, err
 }
 
 // Messages returns outbox messages with status ("" for all), newest first.
@@ -136,10 +158,14 @@ func (s *Store) update(ctx context.Context, q string, args ...any) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return errors.New("outbox: no such message")
+		return ErrNoMessage
 	}
 	return nil
 }
+
+// ErrNoMessage is returned by MarkSent, MarkRetry and MarkFailed when the
+// outbox has no message with that id.
+var ErrNoMessage = errors.New("outbox: no such message")
 
 // OutboxStats reports how many messages wait and when the oldest was created.
 func (s *Store) OutboxStats(ctx context.Context) (depth int, oldest time.Time, err error) {

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -56,18 +58,29 @@ func (h *hotStmts) close() {
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
-// the current schema.
+// the current schema. The database and its -wal and -shm files are
+// readable by their owner only, whatever the umask: they hold post text
+// and leaders' addresses.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
+	// SQLite creates -wal and -shm with the mode of the database file, so a
+	// private database file makes all three private.
+	if err := privateFile(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Deleted rows are overwritten with zeros, so text removed by the
+	// retention purge (and findings consumed into mail) does not linger
+	// in free pages of the file. See also Checkpoint.
+	q.Add("_pragma", "secure_delete(1)")
 	// The seen-items index is keyed by hashes, so recording a poll touches
 	// pages all over it: a page cache that holds the index saves a read per
 	// item, and a longer WAL lets a page changed by many commits reach the
@@ -98,7 +111,62 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// Files left by an older version, or by a process with another umask.
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		if err := tighten(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// privateFile creates path with mode 0600 if it does not exist, and takes
+// group and other permissions away from it if it does.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return tighten(path)
+	}
+	if err != nil {
+		return err
+	}
+	// The umask cannot widen 0600, but it can narrow it (umask 0277).
+	return errors.Join(f.Chmod(0o600), f.Close())
+}
+
+// tighten takes group and other permissions away from an existing file. A
+// file this process may not change (another owner, a read-only mount) is
+// left as it is: the store is still usable, and a read-only copy is not
+// this process's to fix.
+func tighten(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	err = os.Chmod(path, fi.Mode().Perm()&0o700)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return nil
+	}
+	return err
+}
+
+// Checkpoint copies the write-ahead log into the database file and
+// truncates the log to zero bytes. With secure_delete, that removes the
+// last copies of deleted rows (old page images in the log) from the disk;
+// call it after a purge that removed rows.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("checkpoint: another connection is reading the store; the log is truncated at a later checkpoint")
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -207,3 +207,65 @@ func TestEnqueueNoticeIsAtomic(t *testing.T) {
 		t.Errorf("outbox holds %d messages (%v); want only notice-a", len(msgs), msgs)
 	}
 }
+
+// TestDueCappedAfterClockStepBack: a retry deadline further ahead than the
+// sender's longest delay was written by a clock since stepped back; it is
+// due now, while an ordinary deadline still waits.
+func TestDueCappedAfterClockStepBack(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	for _, k := range []string{"stepped", "waiting"} {
+		if _, err := s.Enqueue(ctx, now, Message{Key: k, Kind: "alert", Recipient: "a@x.org", Raw: []byte(k)}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, _ := s.Due(ctx, now, 10)
+	if len(due) != 2 {
+		t.Fatalf("due = %d, want 2", len(due))
+	}
+	next := map[string]time.Time{"stepped": now.Add(6 * time.Hour), "waiting": now.Add(2 * time.Minute)}
+	for _, m := range due {
+		if err := s.MarkRetry(ctx, m.ID, next[m.Key], "refused"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := s.Due(ctx, now, 10); len(due) != 0 {
+		t.Errorf("Due (no cap) = %d messages, want 0", len(due))
+	}
+	due, err := s.DueCapped(ctx, now, 10*time.Minute, 10)
+	if err != nil || len(due) != 1 || due[0].Key != "stepped" || !due[0].NextAttempt.Equal(now) {
+		t.Fatalf("DueCapped(max 10m) = %+v, %v; want only the 6h deadline, reported as now", due, err)
+	}
+	due, _ = s.DueCapped(ctx, now.Add(2*time.Minute), 10*time.Minute, 10)
+	if len(due) != 2 {
+		t.Errorf("DueCapped 2m later = %d messages, want 2", len(due))
+	}
+}
+
+// TestFeedNoticesAtClampsTheFuture: a notice log entry "last sent" in the
+// future is read, and stored, as sent now, so its reminder comes a day
+// later rather than a day after the future date.
+func TestFeedNoticesAtClampsTheFuture(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.UnixMilli(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC).UnixMilli())
+	put := []FeedNotice{
+		{FeedID: "ahead", Condition: "failing", Since: now.Add(-time.Hour), LastSent: now.Add(6 * time.Hour)},
+		{FeedID: "past", Condition: "quiet", Since: now.Add(-48 * time.Hour), LastSent: now.Add(-3 * time.Hour)},
+	}
+	if err := s.UpdateFeedNotices(ctx, put, nil); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.FeedNoticesAt(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !log["ahead"].LastSent.Equal(now) || !log["past"].LastSent.Equal(now.Add(-3*time.Hour)) {
+		t.Errorf("FeedNoticesAt: ahead %v, past %v; want %v and %v", log["ahead"].LastSent, log["past"].LastSent, now, now.Add(-3*time.Hour))
+	}
+	stored, _ := s.FeedNotices(ctx)
+	if !stored["ahead"].LastSent.Equal(now) || stored["ahead"].Condition != "failing" || !stored["ahead"].Since.Equal(now.Add(-time.Hour)) {
+		t.Errorf("stored after FeedNoticesAt: %+v; want last sent %v, the rest unchanged", stored["ahead"], now)
+	}
+}

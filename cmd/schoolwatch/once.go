@@ -38,6 +38,9 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 			strings.ToUpper(f.Severity), f.Category, f.School, f.Rule, it.FeedID, alerts.SanitizeHeader(it.Title, 120), it.Link)
 	}
 	res, err := daemon.Once(ctx, s, daemon.OnceOptions{Send: *send, Logger: log, OnFinding: print})
+	if err != nil && res.Polls == nil {
+		return err // nothing was polled: the store or its lock failed
+	}
 	failed := 0
 	for _, r := range res.Polls {
 		if r.Err != nil {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/daemon"
 )
 
@@ -48,8 +50,10 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		Version:    buildVersion(),
 		Reload:     reload,
 	})
-	if err != nil {
+	var cerrs config.Errors
+	if errors.As(err, &cerrs) {
+		// A broken config is listed as `check` lists it.
 		return &exitError{code: 1, err: err}
 	}
-	return nil
+	return err
 }
