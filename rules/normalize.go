@@ -38,10 +38,10 @@ func (t *tokenizer) matchWord(i int, w string) bool {
 // buffers, so one tokenizer must not be used by two goroutines at once; the
 // Matcher keeps a pool of them.
 type tokenizer struct {
-	toks []token
-	norm []byte // normalised words, each followed by one space
-	fold cases.Caser
-	slow []byte
+	toks  []token
+	norm  []byte // normalised words, each followed by one space
+	fold  cases.Caser
+	slow  []byte
 	glyph []byte // scratch for foldHomoglyphs
 }
 
