@@ -43,6 +43,9 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if c.Err() != nil {
+		t.Fatalf("schoolwatch %s did not finish within 60s:\n%s%s", strings.Join(args, " "), stdout.String(), stderr.String())
+	}
 	code := 0
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
