@@ -105,12 +105,18 @@ func FuzzRender(f *testing.F) {
 	f.Add("Hi\r\nBcc: victim@evil.example\r\nSubject: pwned", "line\r\n.\r\nMAIL FROM:<x@y>", "a\x00b", "data:text/html,<script>x</script>")
 	f.Add("</p></div></body><a href=\"https://evil.example\">click</a>", "{{ .Recipient }}", "=?utf-8?q?=41?=", "https://example.org/\"onmouseover=\"x")
 	f.Add(strings.Repeat("é", 300), "\u2028\u2029\ufeff", "\xff\xfe", "HTTPS://EXAMPLE.ORG/<b>")
+	f.Add("\u202eloohcS\u202c", "\x1b]0;PWNED\x07\x1b[2J", "Mr \u202e25:11 8202 naJ 1 noM", "https://x.example/?q=\u2066\u0085")
 	f.Fuzz(func(t *testing.T, title, text, author, link string) {
 		m, err := r.Render(fuzzGroup(title, text, author, link), time.Now())
 		if err != nil {
 			return // refusing to render is safe; rendering wrongly is not
 		}
-		h, _, htm := mailParts(t, m.Raw)
+		h, text, htm := mailParts(t, m.Raw)
+		for name, part := range map[string]string{"text": text, "html": htm} {
+			if i := strings.IndexFunc(part, unsafeDisplay); i >= 0 {
+				t.Errorf("%s part shows %U from the feed", name, []rune(part[i:])[0])
+			}
+		}
 		for k := range h {
 			if _, ok := baseHeader[k]; !ok {
 				t.Errorf("feed text added the header %q", k)

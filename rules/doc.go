@@ -8,8 +8,10 @@
 // Everything is compiled once, when the config loads (Compile), and matching
 // never allocates for the common case of an item that mentions no school.
 // Text and patterns go through the same normalisation (NFKC, case folding,
-// diacritics removed, apostrophes dropped, punctuation collapsed, hashtags
-// and @handles split at case changes), so a pattern matches whole
+// diacritics removed, apostrophes and invisible characters dropped, Greek,
+// Cyrillic and Armenian look-alikes of Latin letters folded, punctuation
+// collapsed, hashtags and @handles split at case changes), so a pattern
+// matches whole
 // normalised words wherever they appear. A word with a possessive 's also
 // matches without it ("Harbourside Academy's", "teacher's").
 //

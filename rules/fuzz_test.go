@@ -52,6 +52,7 @@ func FuzzMatch(f *testing.F) {
 		"Shambles at St Mary's Folkestone: a boy was stabbed.",
 		"#StMarysFolkestone kill", "Harbourside Academy’s head hit", "St Mary’s in Hythe — ½ ﬁre Ｓｔ",
 		"@HarboursideAcad\n\nstab", "stmarys-folkestone.kent.sch.uk going to hurt", "\xff\xfe#", "#", "''s", "a's's",
+		"St Mary\u00ad's Folk\u200bestone st\u2060ab", "\u0405t Mary's F\u043elkestone kill", "#St\u200dMarys\u202eFolkestone", "\u200b#\ufe0f", "a\u034f's\u00ad",
 	} {
 		f.Add(s)
 	}

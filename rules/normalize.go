@@ -38,10 +38,11 @@ func (t *tokenizer) matchWord(i int, w string) bool {
 // buffers, so one tokenizer must not be used by two goroutines at once; the
 // Matcher keeps a pool of them.
 type tokenizer struct {
-	toks []token
-	norm []byte // normalised words, each followed by one space
-	fold cases.Caser
-	slow []byte
+	toks  []token
+	norm  []byte // normalised words, each followed by one space
+	fold  cases.Caser
+	slow  []byte
+	glyph []byte // scratch for foldHomoglyphs
 }
 
 func newTokenizer() *tokenizer {
@@ -82,11 +83,15 @@ func seqHash(prev, word uint64) uint64 {
 }
 
 // Normalize returns s as schoolwatch compares it: NFKC, case-folded,
-// diacritics removed, apostrophes dropped ("Mary’s" → "marys"), every run of
-// punctuation and space collapsed to one space, and hashtags and @handles
-// split at case and digit changes ("#StMarysFolkestone" → "st marys
-// folkestone"). Patterns and items go through the same function, so a
-// pattern matches whole normalised words.
+// diacritics removed, apostrophes dropped ("Mary’s" → "marys"), invisible
+// characters (Unicode Default_Ignorable_Code_Point: zero-width space and
+// joiners, soft hyphen, bidi controls, variation selectors…) dropped without
+// splitting the word ("kn\u200bife" → "knife"), Greek, Cyrillic and Armenian
+// look-alikes of Latin letters folded to them ("knіfe" with a Cyrillic і →
+// "knife"), every run of punctuation and space collapsed to one space, and
+// hashtags and @handles split at case and digit changes ("#StMarysFolkestone"
+// → "st marys folkestone"). Patterns and items go through the same function,
+// so a pattern matches whole normalised words.
 func Normalize(s string) string {
 	t := newTokenizer()
 	t.tokenize(s)
@@ -163,6 +168,10 @@ func (t *tokenizer) tokenize(text string) {
 			i += size // never starts a word ("ʼ" is a letter to Unicode)
 			continue
 		}
+		if isIgnorable(r) {
+			i += size // invisible: neither starts nor ends a word
+			continue
+		}
 		if isWordRune(r) {
 			i = t.word(text, i, false)
 			prevWord = true
@@ -174,8 +183,10 @@ func (t *tokenizer) tokenize(text string) {
 }
 
 // word scans the word starting at byte i, emits its tokens and returns the
-// byte offset after it. A word is a run of letters, digits, marks and
-// apostrophes; apostrophes never start or end one.
+// byte offset after it. A word is a run of letters, digits, marks,
+// apostrophes and invisible (default-ignorable) characters; apostrophes and
+// invisible characters never start or end one, and are dropped from the
+// normalised word, so "kn\u200bife" and "Oak\u00adfield" stay one word.
 func (t *tokenizer) word(text string, i int, tag bool) int {
 	start, end, ascii := i, i, true
 	j := i
@@ -194,7 +205,8 @@ func (t *tokenizer) word(text string, i int, tag bool) int {
 			break
 		}
 		r, size := utf8.DecodeRuneInString(text[j:])
-		if isApostrophe(r) {
+		if isApostrophe(r) || isIgnorable(r) {
+			// Both leave ascii alone: emitASCII drops non-ASCII bytes.
 			j += size
 			continue
 		}
@@ -247,22 +259,36 @@ func (t *tokenizer) emitASCII(w string, off int) {
 	t.norm = append(t.norm, ' ')
 }
 
-// emitSlow normalises a word with non-ASCII runes: NFKC, case folding,
-// diacritics removed. NFKC can turn one rune into several words ("½" →
-// "1⁄2"), so every resulting word gets the original word's span.
+// emitSlow normalises a word with non-ASCII runes: NFKC, look-alike
+// letters folded, case folding, diacritics and invisible characters removed.
+// NFKC can turn one rune into several words ("½" → "1⁄2"), so every
+// resulting word gets the original word's span.
 func (t *tokenizer) emitSlow(w string, start, end int) {
 	s := norm.NFKC.String(w)
+	if hasHomoglyphScript(s) {
+		// Before case folding, which would lose that Cyrillic Н looks like
+		// H (its small н does not look like h). NFD first, so that a
+		// look-alike with an accent (ё) is its base letter and a mark.
+		s, t.glyph = foldHomoglyphs(norm.NFD.String(s), t.glyph)
+	}
 	// Fold, then lower: cases.Fold maps some scripts (Cherokee) to upper
 	// case, which would make Normalize(Normalize(s)) differ.
 	s = strings.ToLower(t.fold.String(s))
 	s = norm.NFD.String(s)
 	b := t.slow[:0]
 	for _, r := range s {
-		if unicode.Is(unicode.Mn, r) || isApostrophe(r) {
+		if unicode.Is(unicode.Mn, r) || isApostrophe(r) || isIgnorable(r) {
 			continue
 		}
 		if f, ok := foldExtra[r]; ok {
 			b = append(b, f...)
+			continue
+		}
+		if l := homoglyph(r); l != 0 {
+			// Again after folding: a capital with no look-alike of its own
+			// may fold to a small letter that has one, and the output must
+			// be stable under a second Normalize.
+			b = append(b, l)
 			continue
 		}
 		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
@@ -295,7 +321,7 @@ func (t *tokenizer) emitTag(w string, off int) {
 	partStart := 0
 	var prev, prev2 rune // previous and second-previous non-apostrophe runes
 	for k, r := range w {
-		if isApostrophe(r) {
+		if isApostrophe(r) || isIgnorable(r) {
 			continue
 		}
 		split := false

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/schoolwatch/schoolwatch/alerts"
 )
 
 func init() {
@@ -41,5 +45,26 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(text) == "" {
 		return &exitError{code: 2, err: fmt.Errorf("schoolwatch explain: give the text as an argument or on stdin")}
 	}
-	return s.Matcher.Explain(e.stdout, text)
+	var out bytes.Buffer
+	if err := s.Matcher.Explain(&out, text); err != nil {
+		return err
+	}
+	return writeDisplayLines(e.stdout, out.String())
+}
+
+// writeDisplayLines writes a report that quotes feed text (the excerpts of
+// explain's findings) to a terminal: each line keeps its indentation and the
+// rest goes through the display sanitiser, so no terminal escape, carriage
+// return or bidi control in the text reaches the screen, while look-alike
+// and zero-width characters are shown as the post has them.
+func writeDisplayLines(w io.Writer, report string) error {
+	bw := bufio.NewWriter(w)
+	for line := range strings.Lines(report) {
+		line = strings.TrimSuffix(line, "\n")
+		rest := strings.TrimLeft(line, " ")
+		bw.WriteString(line[:len(line)-len(rest)])
+		bw.WriteString(alerts.SanitizeText(rest, 0))
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
 }

@@ -32,10 +32,14 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	findings := 0
+	// One line per finding. The title and link come from the feed, so they
+	// go through the display sanitiser: no terminal escape, CR or LF, tab or
+	// bidi control can reach the terminal or forge a line.
 	print := func(it watchers.Item, f rules.Finding) {
 		findings++
 		fmt.Fprintf(e.stdout, "%s\t%s\tschool=%s\trule=%s\tfeed=%s\t%s\t%s\n",
-			strings.ToUpper(f.Severity), f.Category, f.School, f.Rule, it.FeedID, alerts.SanitizeHeader(it.Title, 120), it.Link)
+			strings.ToUpper(f.Severity), f.Category, f.School, f.Rule, alerts.SanitizeText(it.FeedID, 0),
+			alerts.SanitizeText(it.Title, 120), alerts.SanitizeText(it.Link, 0))
 	}
 	res, err := daemon.Once(ctx, s, daemon.OnceOptions{Send: *send, Logger: log, OnFinding: print})
 	if err != nil && res.Polls == nil {
@@ -46,7 +50,7 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 		if r.Err != nil {
 			failed++
 		}
-		fmt.Fprintln(e.stderr, r.String())
+		fmt.Fprintln(e.stderr, alerts.SanitizeText(r.String(), 0)) // error texts can quote the server
 	}
 	fmt.Fprintf(e.stderr, "%d feeds polled (%d failed), %d findings\n", len(res.Polls), failed, findings)
 	if err != nil {

@@ -59,10 +59,12 @@ func writeStatus(w io.Writer, feeds []alerts.FeedHealth, loc *time.Location) {
 			if lastErr == "" {
 				lastErr = "error"
 			}
-			// The stored error already starts with its class; older rows may hold an unredacted URL.
-			lastErr += ": " + statusTruncate(statusOneLine(watchers.RedactText(strings.TrimPrefix(st.LastError, lastErr+": "))), 60)
+			// The stored error already starts with its class; older rows may
+			// hold an unredacted URL; the text can quote a server's reply, so
+			// the display sanitiser keeps it on one line, free of controls.
+			lastErr += ": " + alerts.SanitizeText(watchers.RedactText(strings.TrimPrefix(st.LastError, lastErr+": ")), 60)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", f.ID, h.Health, statusStamp(st.LastSuccess, loc), lastErr, st.Failures, statusStamp(st.NextPoll, loc), st.ItemsSeen)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", alerts.SanitizeText(f.ID, 0), h.Health, statusStamp(st.LastSuccess, loc), lastErr, st.Failures, statusStamp(st.NextPoll, loc), st.ItemsSeen)
 	}
 	tw.Flush()
 }
@@ -72,22 +74,4 @@ func statusStamp(t time.Time, loc *time.Location) string {
 		return "never"
 	}
 	return t.In(loc).Format("2006-01-02 15:04")
-}
-
-func statusOneLine(s string) string {
-	out := []rune(s)
-	for i, r := range out {
-		if r == '\n' || r == '\r' || r == '\t' {
-			out[i] = ' '
-		}
-	}
-	return string(out)
-}
-
-func statusTruncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -67,15 +67,7 @@ func TestWriteStatus(t *testing.T) {
 		"silent": {FeedID: "silent", LastPoll: now, LastSuccess: now, LastNewItem: now.Add(-2 * time.Hour)},
 	}
 	var buf bytes.Buffer
-	var fh []alerts.FeedHealth
-	for _, f := range feeds {
-		st, ok := states[f.ID]
-		if !ok {
-			st.FeedID = f.ID
-		}
-		fh = append(fh, alerts.FeedHealth{Feed: f, State: st, Health: watchers.HealthPolicy{}.Evaluate(st, f, now)})
-	}
-	writeStatus(&buf, fh, time.UTC)
+	writeStatus(&buf, healthOf(feeds, states, now), time.UTC)
 	want := map[string][]string{
 		"fresh":  {"unknown", "never"},
 		"ok":     {"ok", "2026-11-25 08:00", "2026-11-25 08:15", "12"},
@@ -97,4 +89,17 @@ func TestWriteStatus(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("rows missing: %v\n%s", want, buf.String())
 	}
+}
+
+// healthOf evaluates feeds from states as the daemon does, for the table.
+func healthOf(feeds []watchers.Feed, states map[string]store.FeedState, now time.Time) []alerts.FeedHealth {
+	var fh []alerts.FeedHealth
+	for _, f := range feeds {
+		st, ok := states[f.ID]
+		if !ok {
+			st.FeedID = f.ID
+		}
+		fh = append(fh, alerts.FeedHealth{Feed: f, State: st, Health: watchers.HealthPolicy{}.Evaluate(st, f, now)})
+	}
+	return fh
 }
