@@ -2,6 +2,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/schoolwatch/schoolwatch/rules"
 )
 
 // Config is the whole schoolwatch configuration.
@@ -154,7 +156,8 @@ type Feed struct {
 	QuietAfter Duration `yaml:"quiet_after"`
 }
 
-// Rule is one keyword rule.
+// Rule is one keyword rule. Category, Severity and Delivery hold values of
+// rules.Category, rules.Severity and rules.Delivery once Load succeeds.
 type Rule struct {
 	ID       string   `yaml:"id"`
 	Query    string   `yaml:"query"`
@@ -168,14 +171,17 @@ type Rule struct {
 // KnownRoles are the leader roles every config may use.
 var KnownRoles = []string{"head", "deputy", "dsl", "deputy_dsl", "chair", "governor", "business_manager", "office", "comms", "it", "hr", "trust"}
 
-// Categories are the rule categories.
-var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "impersonation", "staff-abuse", "sexual-images", "hate-abuse", "bomb-threats", "doxxing", "self-harm-and-suicide", "pupil-bullying", "scams", "misinformation", "other"}
-
-// Severities, most severe first.
-var Severities = []string{"critical", "high", "normal", "low"}
-
-// Deliveries are the ways a finding reaches a leader.
-var Deliveries = []string{"immediate", "digest"}
+// Categories, Severities and Deliveries are rules.Categories,
+// rules.Severities and rules.Deliveries as strings, which is what a Rule
+// holds. Their one list is in package rules.
+//
+// Deprecated: use the rules lists; these stay while alerts ranks
+// severities as strings (alerts.SeverityRank).
+var (
+	Categories = rules.Names(rules.Categories)
+	Severities = rules.Names(rules.Severities)
+	Deliveries = rules.Names(rules.Deliveries)
+)
 
 // TLS modes for SMTP.
 var TLSModes = []string{"none", "starttls", "tls"}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/schoolwatch/schoolwatch/rules"
 )
 
 // CronParser is the schedule syntax: five fields, or @every/@daily descriptors.
@@ -250,9 +252,9 @@ func (c *Config) validate() Errors {
 		if strings.TrimSpace(r.Query) == "" {
 			v.errorf(p+".query", "is required")
 		}
-		v.oneOf(p+".category", r.Category, Categories)
-		v.oneOf(p+".severity", r.Severity, Severities)
-		v.oneOf(p+".delivery", r.Delivery, Deliveries)
+		v.oneOf(p+".category", r.Category, rules.Names(rules.Categories))
+		v.oneOf(p+".severity", r.Severity, rules.Names(rules.Severities))
+		v.oneOf(p+".delivery", r.Delivery, rules.Names(rules.Deliveries))
 		for k, n := range r.Notify {
 			v.oneOf(fmt.Sprintf("%s.notify[%d]", p, k), n, roles)
 		}

@@ -154,7 +154,7 @@ func ruleSchools(cfg *config.Config) []rules.School {
 func ruleRules(cfg *config.Config) []rules.Rule {
 	out := make([]rules.Rule, len(cfg.Rules))
 	for i, r := range cfg.Rules {
-		out[i] = rules.Rule{ID: r.ID, Query: r.Query, Category: r.Category, Severity: r.Severity, Guidance: r.Guidance}
+		out[i] = rules.Rule{ID: r.ID, Query: r.Query, Category: rules.Category(r.Category), Severity: rules.Severity(r.Severity), Guidance: r.Guidance}
 	}
 	return out
 }

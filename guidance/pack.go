@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/schoolwatch/schoolwatch/rules"
 )
 
 //go:embed pack
@@ -254,7 +256,7 @@ func (p *Pack) Sections() []*Section {
 
 // ForCategory returns the sections that fit a rule category, in reading
 // order, leaving out first-steps and contacts (which fit every alert).
-func (p *Pack) ForCategory(category string) []*Section {
+func (p *Pack) ForCategory(category rules.Category) []*Section {
 	var out []*Section
 	for _, s := range p.Sections() {
 		if s.ID != "first-steps" && s.ID != "contacts" && slices.Contains(s.Categories, category) {

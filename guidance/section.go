@@ -11,12 +11,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/rules"
 )
-
-// Categories are the rule categories a section can fit: the category values
-// a rule may carry in config.
-var Categories = config.Categories
 
 // Headings are the second-level headings every section body has, in this
 // order, so that each piece of advice has the same shape.
@@ -26,7 +22,7 @@ var Headings = []string{"When this applies", "Do now", "Do not", "Who to contact
 type Section struct {
 	ID, Title, Summary string
 	// Categories are the rule categories the section fits.
-	Categories []string
+	Categories []rules.Category
 	// Contacts are the IDs of the contacts the section points to.
 	Contacts []string
 	// Letters are the IDs of template letters the section offers.
@@ -49,13 +45,13 @@ type Section struct {
 
 // frontMatter is the YAML block at the top of a section file.
 type frontMatter struct {
-	ID         string   `yaml:"id"`
-	Title      string   `yaml:"title"`
-	Summary    string   `yaml:"summary"`
-	Categories []string `yaml:"categories"`
-	Contacts   []string `yaml:"contacts"`
-	Letters    []string `yaml:"letters"`
-	NextHour   []string `yaml:"next_hour"`
+	ID         string           `yaml:"id"`
+	Title      string           `yaml:"title"`
+	Summary    string           `yaml:"summary"`
+	Categories []rules.Category `yaml:"categories"`
+	Contacts   []string         `yaml:"contacts"`
+	Letters    []string         `yaml:"letters"`
+	NextHour   []string         `yaml:"next_hour"`
 }
 
 // MaxNextHour is how many next_hour lines a section may have, and
@@ -170,11 +166,11 @@ func parseSection(file string, src []byte) (*Section, error) {
 		bad("summary", "is required")
 	}
 	if len(fm.Categories) == 0 {
-		bad("categories", "at least one is required (%s)", strings.Join(Categories, ", "))
+		bad("categories", "at least one is required (%s)", rules.Join(rules.Categories))
 	}
 	for _, c := range fm.Categories {
-		if !slices.Contains(Categories, c) {
-			bad("categories", "unknown category %q (use %s)", c, strings.Join(Categories, ", "))
+		if !slices.Contains(rules.Categories, c) {
+			bad("categories", "unknown category %q (use %s)", c, rules.Join(rules.Categories))
 		}
 	}
 	var next []string

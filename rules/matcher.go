@@ -19,7 +19,11 @@ type School struct {
 
 // Rule is one configured keyword rule.
 type Rule struct {
-	ID, Query, Category, Severity, Guidance string
+	ID, Query string
+	Category  Category
+	Severity  Severity
+	// Guidance is the ID of the guidance section its findings carry.
+	Guidance string
 }
 
 // Error is one compile problem. Field is a config path such as
@@ -77,12 +81,13 @@ type Span struct {
 	Term       string
 }
 
-// Finding is one rule firing on an item that mentions one school.
+// Finding is one rule firing on an item that mentions one school. It
+// carries its rule's category, severity and guidance section.
 type Finding struct {
 	School   string // School.ID
 	Rule     string // Rule.ID
-	Category string
-	Severity string
+	Category string // a Category, as a string for the packages downstream
+	Severity string // a Severity, likewise
 	Guidance string
 	Evidence []Span // school mention(s) and rule term(s), sorted by Start
 }
@@ -325,8 +330,8 @@ func (m *Matcher) Match(text string) []Finding {
 				return a.End - b.End
 			})
 			out = append(out, Finding{
-				School: m.schools[s].ID, Rule: r.ID, Category: r.Category,
-				Severity: r.Severity, Guidance: r.Guidance, Evidence: ev,
+				School: m.schools[s].ID, Rule: r.ID, Category: string(r.Category),
+				Severity: string(r.Severity), Guidance: r.Guidance, Evidence: ev,
 			})
 		}
 	}
