@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // Config is the whole schoolwatch configuration.
@@ -23,7 +24,7 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" for an in-memory one).
 	File string `yaml:"-"`
-	pos  positions
+	pos  yamlpos.Lines
 }
 
 // Store configures persistence.

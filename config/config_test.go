@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // minimal is the smallest valid config; broken cases are built from it.
@@ -164,7 +166,7 @@ func TestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("config accepted")
 			}
-			var errs Errors
+			var errs yamlpos.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("error is %T, want Errors", err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // CronParser is the schedule syntax: five fields, or @every/@daily descriptors.
@@ -21,7 +22,7 @@ var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 type validator struct {
 	c    *Config
-	errs Errors
+	errs yamlpos.Errors
 }
 
 func (v *validator) errorf(field, format string, args ...any) {
@@ -101,7 +102,7 @@ func (v *validator) id(field, id string, seen map[string]string) {
 }
 
 // validate checks the defaulted config and returns every problem.
-func (c *Config) validate() Errors {
+func (c *Config) validate() yamlpos.Errors {
 	v := &validator{c: c}
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/watchers"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // ContactMaxAge is how long a contact may go unverified before check warns.
@@ -38,7 +39,7 @@ func Compile(path string, now time.Time) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Config: cfg}
-	var errs config.Errors
+	var errs yamlpos.Errors
 
 	pack, err := Pack(cfg)
 	if err != nil {
@@ -78,7 +79,7 @@ func Compile(path string, now time.Time) (*Plan, error) {
 
 	m, err := rules.Compile(ruleSchools(cfg), rs)
 	if err != nil {
-		var rerrs rules.Errors
+		var rerrs yamlpos.Errors
 		if !errors.As(err, &rerrs) {
 			return nil, err
 		}
@@ -100,7 +101,7 @@ func Compile(path string, now time.Time) (*Plan, error) {
 	}
 	p.Feeds = feeds
 	if len(errs) > 0 {
-		slices.SortStableFunc(errs, func(a, b config.Error) int { return a.Line - b.Line })
+		errs.Sort()
 		return nil, errs
 	}
 	return p, nil

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // Contact is a source of help shown in alerts.
@@ -74,24 +76,19 @@ func parseContacts(file string, src []byte) ([]Contact, map[string]string, error
 	if err := yaml.UnmarshalWithOptions(src, &raw, yaml.DisallowUnknownField()); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, nil, &FileError{file, ye.GetToken().Position.Line, ye.GetMessage()}
+			return nil, nil, yamlpos.Error{File: file, Line: ye.GetToken().Position.Line, Msg: ye.GetMessage()}
 		}
-		return nil, nil, &FileError{file, 0, err.Error()}
+		return nil, nil, yamlpos.Error{File: file, Msg: err.Error()}
 	}
-	idLines := map[string]int{}
-	for i, l := range strings.Split(string(src), "\n") {
-		if v, ok := strings.CutPrefix(l, "- id:"); ok {
-			idLines[strings.TrimSpace(v)] = i + 1
-		}
-	}
-	var errs []error
+	lines := yamlpos.SourceLines(src, 1)
+	var errs yamlpos.Errors
 	var out []Contact
 	locals := map[string]string{}
 	seen := map[string]bool{}
 	for i, c := range raw {
-		line := idLines[c.ID]
+		line := lines.Line(fmt.Sprintf("[%d].id", i))
 		bad := func(format string, args ...any) {
-			errs = append(errs, &FileError{file, line, fmt.Sprintf("contact %d (%s): ", i+1, c.ID) + fmt.Sprintf(format, args...)})
+			errs = append(errs, yamlpos.Error{File: file, Line: line, Msg: fmt.Sprintf("contact %d (%s): ", i+1, c.ID) + fmt.Sprintf(format, args...)})
 		}
 		if !idPattern.MatchString(c.ID) {
 			bad("id must be lower-case letters, digits and hyphens")
@@ -127,7 +124,7 @@ func parseContacts(file string, src []byte) ([]Contact, map[string]string, error
 			locals[c.ID] = c.Local
 		}
 	}
-	return out, locals, errors.Join(errs...)
+	return out, locals, errs.Err()
 }
 
 func httpsURL(s string) bool {

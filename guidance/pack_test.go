@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 var sectionIDs = []string{
@@ -614,9 +615,9 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
-			var fe *FileError
+			var fe yamlpos.Error
 			if tc.files != nil && tc.name != "empty dir" && !errors.As(err, &fe) {
-				t.Errorf("error %v is not a *FileError", err)
+				t.Errorf("error %v is not a yamlpos.Error", err)
 			}
 		})
 	}
