@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
@@ -80,20 +81,10 @@ type Retry struct {
 
 // Guidance configures the advice pack.
 type Guidance struct {
-	Dir      string    `yaml:"dir"`
-	Contacts []Contact `yaml:"contacts"`
-}
-
-// Contact is a local source of help shown in every alert.
-type Contact struct {
-	Name     string `yaml:"name"`
-	Phone    string `yaml:"phone"`
-	Email    string `yaml:"email"`
-	URL      string `yaml:"url"`
-	Hours    string `yaml:"hours"`
-	Area     string `yaml:"area"`
-	Notes    string `yaml:"notes"`
-	Verified Date   `yaml:"verified"`
+	Dir string `yaml:"dir"`
+	// Contacts are local sources of help shown in every alert, written with
+	// the keys of the built-in pack's contacts.yml (less "local").
+	Contacts []guidance.Contact `yaml:"contacts"`
 }
 
 // Polling bounds how hard schoolwatch polls, across all feeds.

@@ -75,6 +75,45 @@ rules:
 	}
 }
 
+// TestContacts decodes guidance.contacts into guidance.Contact, the one
+// contact type, with the keys of the built-in contacts.yml.
+func TestContacts(t *testing.T) {
+	c, err := Parse("c.yml", []byte(minimal+`guidance:
+  contacts:
+    - name: Surrey LADO
+      phone: "0300 123 1650"
+      area: Surrey
+      url: https://www.surreyscp.org.uk/lado/
+      verified: 2026-03-02
+    - { id: report-form, name: Trust report form, web: "https://trust.example.org/report" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := c.Guidance.Contacts
+	if len(cs) != 2 || cs[0].Name != "Surrey LADO" || cs[0].Verified.Format(time.DateOnly) != "2026-03-02" || cs[0].Verified.Err() != nil {
+		t.Fatalf("contacts = %+v", cs)
+	}
+	if cs[1].ID != "report-form" || cs[1].Web != "https://trust.example.org/report" || !cs[1].Verified.IsZero() || cs[1].Configured {
+		t.Errorf("second contact = %+v", cs[1])
+	}
+	_, err = Parse("c.yml", []byte(minimal+`guidance:
+  contacts:
+    - { id: a, name: A, local: Your LADO, web: "ftp://x" }
+    - { id: a, name: B, Configured: true }
+`))
+	for _, want := range []string{
+		"c.yml:8: guidance.contacts[0].local: unknown key",
+		`c.yml:8: guidance.contacts[0].web: bad URL "ftp://x"`,
+		`c.yml:9: guidance.contacts[1].id: duplicate id "a" (also at c.yml:8)`,
+		"c.yml:9: guidance.contacts[1].Configured: unknown key",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error\n%v\ndoes not contain\n%s", err, want)
+		}
+	}
+}
+
 func TestFeedOverridesDefaults(t *testing.T) {
 	c, err := Parse("f.yml", []byte(minimal+`defaults: { schedule: "@every 5m", timeout: 7s, max_item_age: 1d }
 feeds:

@@ -147,8 +147,12 @@ func (c *Config) validate() yamlpos.Errors {
 		v.duration("mail.smtp.timeout", s.Timeout, true)
 	}
 
+	seen := map[string]string{}
 	for i, ct := range c.Guidance.Contacts {
 		p := fmt.Sprintf("guidance.contacts[%d]", i)
+		if ct.ID != "" {
+			v.id(p+".id", ct.ID, seen)
+		}
 		if ct.Name == "" {
 			v.errorf(p+".name", "is required")
 		}
@@ -156,8 +160,11 @@ func (c *Config) validate() yamlpos.Errors {
 		if ct.URL != "" {
 			v.url(p+".url", ct.URL, "http", "https")
 		}
-		if ct.Verified.err != nil {
-			v.errorf(p+".verified", "%v", ct.Verified.err)
+		if ct.Web != "" {
+			v.url(p+".web", ct.Web, "http", "https")
+		}
+		if err := ct.Verified.Err(); err != nil {
+			v.errorf(p+".verified", "%v", err)
 		}
 	}
 
@@ -182,7 +189,7 @@ func (c *Config) validate() yamlpos.Errors {
 	if len(c.Schools) == 0 {
 		v.errorf("schools", "at least one school is required")
 	}
-	seen := map[string]string{}
+	seen = map[string]string{}
 	for i, s := range c.Schools {
 		p := fmt.Sprintf("schools[%d]", i)
 		v.id(p+".id", s.ID, seen)

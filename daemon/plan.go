@@ -44,7 +44,7 @@ func Compile(path string, now time.Time) (*Plan, error) {
 	pack, err := Pack(cfg)
 	if err != nil {
 		errs = append(errs, cfg.Errorf("guidance.dir", "%v", errors.Unwrap(err)))
-		pack = guidance.Builtin().WithContacts(configContacts(cfg))
+		pack = guidance.Builtin().WithContacts(cfg.Guidance.Contacts)
 	}
 	p.Pack = pack
 	for _, c := range guidance.StaleContacts(p.Pack.Contacts(), now, ContactMaxAge) {
@@ -122,19 +122,7 @@ func Pack(cfg *config.Config) (*guidance.Pack, error) {
 			return nil, fmt.Errorf("%s: guidance.dir: %w", cfg.Where("guidance.dir"), err)
 		}
 	}
-	return p.WithContacts(configContacts(cfg)), nil
-}
-
-// configContacts converts guidance.contacts from config.
-func configContacts(cfg *config.Config) []guidance.Contact {
-	var out []guidance.Contact
-	for _, c := range cfg.Guidance.Contacts {
-		out = append(out, guidance.Contact{
-			Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL, Hours: c.Hours,
-			Area: c.Area, Notes: c.Notes, Verified: c.Verified.Time,
-		})
-	}
-	return out
+	return p.WithContacts(cfg.Guidance.Contacts), nil
 }
 
 func orNone(s string) string {
