@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,59 @@ func TestDurationDays(t *testing.T) {
 		if d.err != nil || d.Duration != want {
 			t.Errorf("%s: got %v, %v", in, d.Duration, d.err)
 		}
+	}
+}
+
+// TestChecks: a Check runs in the same pass as validation, even on a config
+// with problems; its problems are located by field and sorted in with
+// validation's, less those on a field validation already reported; it does
+// not run when the YAML cannot be decoded.
+func TestChecks(t *testing.T) {
+	ran := 0
+	check := func(c *Config) yamlpos.Errors {
+		ran++
+		return yamlpos.Errors{
+			{Field: "rules[0].query", Msg: "col 1: compiler says so"},         // validation said "is required"
+			{Field: "feeds", Msg: "cannot expand"},                            // validation spoke about feeds[0].url
+			{Field: "rules[0].guidance", Msg: "unknown guidance section"},     // kept
+			{Field: "schools[0].name", Msg: "has no letters or digits"},       // kept, earlier line
+			{File: "pack/a.md", Line: 3, Field: "id", Msg: "already located"}, // kept as is
+		}
+	}
+	_, err := Parse("c.yml", []byte(minimal+`feeds:
+  - { id: f, url: "gopher://x" }
+rules:
+  - id: r
+    query: ""
+    guidance: nowhere
+`), check)
+	if ran != 1 {
+		t.Fatalf("check ran %d times, want once", ran)
+	}
+	var got []string
+	var errs yamlpos.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %v is not yamlpos.Errors", err)
+	}
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{ // by file, then line
+		"c.yml:3: schools[0].name: has no letters or digits",
+		`c.yml:7: feeds[0].url: bad URL "gopher://x": scheme must be one of http, https, file`,
+		"c.yml:10: rules[0].query: is required",
+		"c.yml:11: rules[0].guidance: unknown guidance section",
+		"pack/a.md:3: id: already located",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	ran = 0
+	if _, err := Parse("c.yml", []byte("schools: [\n"), check); err == nil || ran != 0 {
+		t.Errorf("broken YAML: err %v, check ran %d times, want an error and no run", err, ran)
+	}
+	if _, err := Parse("c.yml", []byte(minimal), func(*Config) yamlpos.Errors { return nil }); err != nil {
+		t.Errorf("a check with nothing to say failed a good config: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,14 +23,64 @@ import (
 // MaxFileSize bounds the config file; a larger one is surely a mistake.
 const MaxFileSize = 16 << 20
 
-// Load reads, decodes, expands, defaults and validates the config at path.
-// The error, when not nil, is a yamlpos.Errors listing every problem.
-func Load(path string) (*Config, error) {
+// Load reads, decodes, expands, defaults and validates the config at path,
+// then runs checks on it. The error, when not nil, is a yamlpos.Errors
+// listing every problem, validation's and the checks' together, sorted by
+// line. A Config is returned only when there are none.
+func Load(path string, checks ...Check) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, yamlpos.Errors{{File: path, Msg: err.Error()}}
 	}
-	return Parse(path, data)
+	return Parse(path, data, checks...)
+}
+
+// A Check finds problems that take more than the config to find:
+// daemon.Compile checks each rule's guidance section against the guidance
+// pack, compiles the rule queries and expands the feeds.
+//
+// Load runs its checks once the config is decoded and defaulted, even when
+// validation has found problems, so that one run reports them all, from a
+// malformed email to a missing parenthesis in a query. A check must
+// therefore cope with a config that is not valid. It names each problem by
+// Field ("rules[2].query") and Load adds the file and line. A problem on a
+// field that validation already reported, or on a field inside or around
+// it, is dropped: one mistake, one message (an empty query is "is
+// required", not also the compiler's "empty query").
+//
+// Checks do not run on a config that could not be decoded at all, such as
+// a YAML syntax error.
+type Check func(*Config) yamlpos.Errors
+
+// check runs checks on c and returns their problems, located, less those on
+// fields that found already covers.
+func (c *Config) check(found yamlpos.Errors, checks []Check) yamlpos.Errors {
+	var out yamlpos.Errors
+	for _, check := range checks {
+		for _, e := range check(c) {
+			if slices.ContainsFunc(found, func(f yamlpos.Error) bool { return overlap(f.Field, e.Field) }) {
+				continue
+			}
+			if e.File == "" {
+				e.File, e.Line = c.File, c.pos.Line(e.Field)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// overlap reports whether fields a and b are the same, or one is inside
+// the other ("feeds" and "feeds[0].url").
+func overlap(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	inside := func(inner, outer string) bool {
+		rest, ok := strings.CutPrefix(inner, outer)
+		return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
+	}
+	return inside(a, b) || inside(b, a)
 }
 
 func readFile(path string) ([]byte, error) {
@@ -52,7 +103,7 @@ var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
 
 // Parse is Load for config bytes already read; name is used in messages and
 // relative paths in the config are resolved against its directory.
-func Parse(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlpos.Errors{yamlError(name, err)}
@@ -83,6 +134,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	errs = append(errs, c.expand(data)...)
 	c.applyDefaults()
 	errs = append(errs, c.validate()...)
+	errs = append(errs, c.check(errs, checks)...)
 	if len(errs) > 0 {
 		errs.Sort()
 		return nil, errs

@@ -248,6 +248,16 @@ func (p *Pack) Sections() []*Section {
 	return out
 }
 
+// DefaultSection is the ID of the section a rule of category carries when
+// it names none: the first section ForCategory offers, or first-steps, the
+// general advice, when no section fits.
+func (p *Pack) DefaultSection(category rules.Category) string {
+	if secs := p.ForCategory(category); len(secs) > 0 {
+		return secs[0].ID
+	}
+	return "first-steps"
+}
+
 // ForCategory returns the sections that fit a rule category, in reading
 // order, leaving out first-steps and contacts (which fit every alert).
 func (p *Pack) ForCategory(category rules.Category) []*Section {
