@@ -3,6 +3,8 @@ package config
 import (
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/yamlpos"
@@ -57,6 +59,11 @@ type Mail struct {
 	HeartbeatSchedule string `yaml:"heartbeat_schedule"`
 	// SubjectPrefix starts every subject; default "[schoolwatch]".
 	SubjectPrefix string `yaml:"subject_prefix"`
+
+	// DigestCron and HeartbeatCron are DigestSchedule and
+	// HeartbeatSchedule, parsed once by Load.
+	DigestCron    cron.Schedule `yaml:"-"`
+	HeartbeatCron cron.Schedule `yaml:"-"`
 }
 
 // SMTP configures an SMTP relay.
@@ -146,6 +153,8 @@ type Feed struct {
 	Timeout    Duration `yaml:"timeout"`
 	MaxItemAge Duration `yaml:"max_item_age"`
 	QuietAfter Duration `yaml:"quiet_after"`
+	// Cron is Schedule (or defaults.schedule), parsed once by Load.
+	Cron cron.Schedule `yaml:"-"`
 }
 
 // Rule is one keyword rule. Category, Severity and Delivery hold values of

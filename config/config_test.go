@@ -131,6 +131,20 @@ feeds:
 	if b.Schedule != "*/2 * * * *" || b.Timeout.Duration != 3*time.Second || b.QuietAfter.Duration != 0 || !b.QuietAfter.Set {
 		t.Errorf("feed b overrides lost: %+v", b)
 	}
+	// Load parses each schedule once, the default one too.
+	at := time.Date(2026, 3, 2, 5, 59, 0, 0, time.UTC)
+	if a.Cron == nil || b.Cron == nil || c.Mail.DigestCron == nil || c.Mail.HeartbeatCron == nil {
+		t.Fatalf("schedules not parsed: %+v %+v %+v", a.Cron, b.Cron, c.Mail)
+	}
+	if got := a.Cron.Next(at).Sub(at); got != 5*time.Minute {
+		t.Errorf("feed a polls %v after, want 5m (defaults.schedule)", got)
+	}
+	if got := b.Cron.Next(at).Format("15:04"); got != "06:00" {
+		t.Errorf("feed b next polls at %s, want 06:00", got)
+	}
+	if got := c.Mail.DigestCron.Next(at).Format("Mon 15:04"); got != "Mon 07:00" {
+		t.Errorf("digest next at %s, want Mon 07:00 (the default)", got)
+	}
 }
 
 func TestEnvAndPasswordFile(t *testing.T) {

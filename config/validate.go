@@ -45,10 +45,13 @@ func (v *validator) duration(field string, d Duration, positive bool) {
 	}
 }
 
-func (v *validator) schedule(field, spec string) {
-	if _, err := CronParser.Parse(spec); err != nil {
+// schedule parses a cron schedule, the one time it is parsed.
+func (v *validator) schedule(field, spec string) cron.Schedule {
+	s, err := CronParser.Parse(spec)
+	if err != nil {
 		v.errorf(field, "invalid schedule %q: %v", spec, err)
 	}
+	return s
 }
 
 func (v *validator) email(field, addr string, required bool) {
@@ -126,8 +129,8 @@ func (c *Config) validate() yamlpos.Errors {
 	if v.present("mail.operator") {
 		v.email("mail.operator", m.Operator, false)
 	}
-	v.schedule("mail.digest_schedule", m.DigestSchedule)
-	v.schedule("mail.heartbeat_schedule", m.HeartbeatSchedule)
+	m.DigestCron = v.schedule("mail.digest_schedule", m.DigestSchedule)
+	m.HeartbeatCron = v.schedule("mail.heartbeat_schedule", m.HeartbeatSchedule)
 	v.duration("mail.group_wait", m.GroupWait, false)
 	v.duration("mail.retry.initial", m.Retry.Initial, true)
 	v.duration("mail.retry.max", m.Retry.Max, true)
@@ -169,7 +172,7 @@ func (c *Config) validate() yamlpos.Errors {
 	}
 
 	d := &c.Defaults
-	v.schedule("defaults.schedule", d.Schedule)
+	defaultCron := v.schedule("defaults.schedule", d.Schedule)
 	v.duration("defaults.timeout", d.Timeout, true)
 	v.duration("defaults.max_item_age", d.MaxItemAge, true)
 	v.duration("defaults.quiet_after", d.QuietAfter, false)
@@ -238,8 +241,9 @@ func (c *Config) validate() yamlpos.Errors {
 		} else {
 			v.url(p+".url", f.URL, "http", "https", "file")
 		}
+		f.Cron = defaultCron
 		if v.present(p + ".schedule") {
-			v.schedule(p+".schedule", f.Schedule)
+			f.Cron = v.schedule(p+".schedule", f.Schedule)
 		}
 		v.duration(p+".timeout", f.Timeout, true)
 		v.duration(p+".max_item_age", f.MaxItemAge, true)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/robfig/cron/v3"
 
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/guidance"
@@ -24,10 +25,16 @@ type Plan struct {
 	// Rules are the configured rules as the matcher runs them, in config
 	// order: a rule that names no guidance section has the one its
 	// category picks (guidance.Pack.DefaultSection).
-	Rules    []rules.Rule
-	Matcher  *rules.Matcher
-	Feeds    []watchers.Feed
-	Warnings []string
+	Rules   []rules.Rule
+	Matcher *rules.Matcher
+	Feeds   []watchers.Feed
+	// FeedSchedules holds the poll schedule of each of Feeds, by feed ID;
+	// DigestSchedule and HeartbeatSchedule are mail.digest_schedule and
+	// mail.heartbeat_schedule. All are parsed once, when the config loads.
+	FeedSchedules     map[string]cron.Schedule
+	DigestSchedule    cron.Schedule
+	HeartbeatSchedule cron.Schedule
+	Warnings          []string
 }
 
 // Compile reads the config at path and compiles it. Every problem, from YAML
@@ -90,7 +97,24 @@ func (p *Plan) compile(cfg *config.Config, now time.Time) yamlpos.Errors {
 	if err != nil {
 		errs = append(errs, yamlpos.Error{Field: "feeds", Msg: err.Error()})
 	}
+	p.FeedSchedules = feedSchedules(cfg, p.Feeds)
+	p.DigestSchedule, p.HeartbeatSchedule = cfg.Mail.DigestCron, cfg.Mail.HeartbeatCron
 	return errs
+}
+
+// feedSchedules maps each concrete feed's ID to its configured feed's
+// schedule: a per_school feed "f/school" polls on feed f's.
+func feedSchedules(cfg *config.Config, feeds []watchers.Feed) map[string]cron.Schedule {
+	byID := map[string]cron.Schedule{}
+	for _, f := range cfg.Feeds {
+		byID[f.ID] = f.Cron
+	}
+	out := make(map[string]cron.Schedule, len(feeds))
+	for _, f := range feeds {
+		id, _, _ := strings.Cut(f.ID, "/")
+		out[f.ID] = byID[id]
+	}
+	return out
 }
 
 // Pack returns the guidance pack a config asks for: the built-in pack

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
@@ -110,5 +112,46 @@ guidance:
 	}
 	if len(p.Warnings) != 0 {
 		t.Errorf("warnings for a contact verified last month: %q", p.Warnings)
+	}
+}
+
+// TestCompileParsesSchedulesOnce: the plan carries every cron schedule
+// parsed, a per_school feed's under each concrete feed's ID.
+func TestCompileParsesSchedulesOnce(t *testing.T) {
+	path := writeConfig(t, `schools:
+  - { id: oak, name: Oak Academy, leaders: [{ email: head@oak.example, roles: [head] }] }
+  - { id: elm, name: Elm School, leaders: [{ email: head@elm.example, roles: [head] }] }
+mail:
+  digest_schedule: "30 6 * * *"
+defaults:
+  schedule: "@every 20m"
+feeds:
+  - { id: news, url: "https://news.example/rss" }
+  - { id: search, url: "https://search.example/?q={{ .Query }}", per_school: true, schedule: "0 * * * *" }
+`)
+	p, err := Compile(path, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 5, 10, 0, 0, time.UTC) // a Monday
+	for _, tc := range []struct {
+		name  string
+		sched cron.Schedule
+		want  string
+	}{
+		{"digest", p.DigestSchedule, "Mon 06:30"},
+		{"heartbeat", p.HeartbeatSchedule, "Mon 08:00"},
+		{"news", p.FeedSchedules["news"], "Mon 05:30"},
+		{"search/oak", p.FeedSchedules["search/oak"], "Mon 06:00"},
+		{"search/elm", p.FeedSchedules["search/elm"], "Mon 06:00"},
+	} {
+		if tc.sched == nil {
+			t.Errorf("%s: no schedule", tc.name)
+		} else if got := tc.sched.Next(at).Format("Mon 15:04"); got != tc.want {
+			t.Errorf("%s: next run after Mon 05:10 = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if len(p.FeedSchedules) != len(p.Feeds) || len(p.Feeds) != 3 {
+		t.Errorf("%d feeds, %d schedules, want 3 each", len(p.Feeds), len(p.FeedSchedules))
 	}
 }
