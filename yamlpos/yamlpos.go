@@ -117,10 +117,7 @@ type Key struct {
 	Path   string
 	Parent string // the enclosing Path ("" at the top)
 	Name   string // the key; "" for a sequence item
-	Index  int    // the item's index, for a sequence item
 	Line   int
-	// Node is the value under the key, or the item.
-	Node ast.Node
 }
 
 // Walk visits every key and sequence item under n in document order,
@@ -139,7 +136,7 @@ func walk(n ast.Node, path string, visit func(Key) bool) {
 		pairs = []*ast.MappingValueNode{v}
 	case *ast.SequenceNode:
 		for i, item := range v.Values {
-			k := Key{Path: fmt.Sprintf("%s[%d]", path, i), Parent: path, Index: i, Line: NodeLine(item), Node: item}
+			k := Key{Path: fmt.Sprintf("%s[%d]", path, i), Parent: path, Line: NodeLine(item)}
 			if visit(k) {
 				walk(item, k.Path, visit)
 			}
@@ -147,7 +144,7 @@ func walk(n ast.Node, path string, visit func(Key) bool) {
 	}
 	for _, kv := range pairs {
 		name := strings.Trim(kv.Key.String(), `"'`)
-		k := Key{Path: name, Parent: path, Name: name, Line: NodeLine(kv.Key), Node: kv.Value}
+		k := Key{Path: name, Parent: path, Name: name, Line: NodeLine(kv.Key)}
 		if path != "" {
 			k.Path = path + "." + name
 		}
@@ -160,16 +157,6 @@ func walk(n ast.Node, path string, visit func(Key) bool) {
 // Lines maps the Path of each key and sequence item to its line.
 type Lines map[string]int
 
-// NodeLines returns the lines of everything under n.
-func NodeLines(n ast.Node) Lines {
-	l := Lines{}
-	Walk(n, func(k Key) bool {
-		l[k.Path] = k.Line
-		return true
-	})
-	return l
-}
-
 // SourceLines returns the lines of everything in the first document of
 // src, counted from firstLine (1 for a whole file; more for a block cut out
 // of one, such as front matter). It returns an empty Lines for YAML that
@@ -179,10 +166,11 @@ func SourceLines(src []byte, firstLine int) Lines {
 	if err != nil || len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return Lines{}
 	}
-	l := NodeLines(f.Docs[0].Body)
-	for k := range l {
-		l[k] += firstLine - 1
-	}
+	l := Lines{}
+	Walk(f.Docs[0].Body, func(k Key) bool {
+		l[k.Path] = k.Line + firstLine - 1
+		return true
+	})
 	return l
 }
 
