@@ -11,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
@@ -154,4 +155,30 @@ feeds:
 	if len(p.FeedSchedules) != len(p.Feeds) || len(p.Feeds) != 3 {
 		t.Errorf("%d feeds, %d schedules, want 3 each", len(p.Feeds), len(p.FeedSchedules))
 	}
+}
+
+// FuzzCompile: the compile step runs as a config.Check on configs that
+// failed validation too, so it must cope with any config that decodes:
+// never panic, and report problems rather than accept a broken config.
+func FuzzCompile(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"schools:\n  - { id: \"1\", name: \"\", aliases: [\"!!!\", \"\"], domains: [\"/\"], leaders: [] }\n  - { id: \"1\" }\n",
+		"rules:\n  - { id: \"\", query: '(a OR', category: nope, severity: urgent, guidance: nowhere }\n  - { id: r, query: 'a NEAR/x b' }\n",
+		"feeds:\n  - { id: a/b, url: '{{ .Nope }}', per_school: true }\nschools: [{ id: s, name: S }]\n",
+		"guidance: { dir: /nonexistent, contacts: [{ verified: never }] }\nhttp: { web_config: /nonexistent }\n",
+		"mail: { digest_schedule: 'x', heartbeat_schedule: '' }\ndefaults: { schedule: '@every -1s' }\nfeeds: [{ id: f, url: 'https://x.org/' }]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := &Plan{}
+		cfg, err := config.Parse(filepath.Join(dir, "fuzz.yml"), data, func(c *config.Config) yamlpos.Errors {
+			return p.compile(c, time.Now())
+		})
+		if err == nil && (cfg == nil || p.Matcher == nil || p.Pack == nil || len(p.Rules) != len(cfg.Rules)) {
+			t.Fatalf("accepted a config without compiling it: %+v", p)
+		}
+	})
 }
