@@ -34,7 +34,10 @@ func exampleRules(t testing.TB) []Rule {
 	}
 	var cfg struct {
 		Rules []struct {
-			ID, Query, Category, Severity, Guidance string
+			ID, Query string
+			Category  Category
+			Severity  Severity
+			Guidance  string
 		} `yaml:"rules"`
 	}
 	if err := yaml.Unmarshal(b, &cfg); err != nil {
@@ -104,7 +107,7 @@ func scoreCorpus(t *testing.T, corpus []labelled, schoolP, schoolR, catP float64
 	type score struct{ tp, fp, fn int }
 	cats := map[string]*score{}
 	for _, r := range rules {
-		cats[r.Category] = &score{}
+		cats[string(r.Category)] = &score{}
 	}
 	var schools score
 	for _, c := range corpus {
@@ -196,7 +199,7 @@ func TestExampleRules(t *testing.T) {
 		if !slices.Contains(sections, r.Guidance) {
 			t.Errorf("rule %s: guidance %q is not a built-in section", r.ID, r.Guidance)
 		}
-		cats = append(cats, r.Category)
+		cats = append(cats, string(r.Category))
 	}
 	sort.Strings(cats)
 	want := []string{"allegation", "bomb-threats", "complaint", "defamation", "doxxing", "hate-abuse", "impersonation", "media", "misinformation",
