@@ -7,8 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/daemon"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 func init() {
@@ -50,7 +50,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		Version:    buildVersion(),
 		Reload:     reload,
 	})
-	var cerrs config.Errors
+	var cerrs yamlpos.Errors
 	if errors.As(err, &cerrs) {
 		// A broken config is listed as `check` lists it.
 		return &exitError{code: 1, err: err}
