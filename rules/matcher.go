@@ -114,6 +114,12 @@ type Matcher struct {
 // "schools[0].aliases[1]", by the index of the school or rule in the
 // slices given; the caller knows the file and line.
 func Compile(schools []School, rules []Rule) (*Matcher, error) {
+	return CompileLists(schools, rules, nil)
+}
+
+// CompileLists is Compile with named term lists that the rules' queries
+// refer to as @name.
+func CompileLists(schools []School, rules []Rule, lists TermLists) (*Matcher, error) {
 	var errs yamlpos.Errors
 	bad := func(field, msg string) { errs = append(errs, yamlpos.Error{Field: field, Msg: msg}) }
 	m := &Matcher{trie: make(map[uint64]uint32), bloom: make([]uint64, bloomBits/64)}
@@ -175,7 +181,7 @@ func Compile(schools []School, rules []Rule) (*Matcher, error) {
 			}
 		}
 	}
-	m.compileRules(rules, bad)
+	m.compileRules(rules, lists, bad)
 	if len(errs) > 0 {
 		return nil, errs
 	}
