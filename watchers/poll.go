@@ -290,12 +290,5 @@ func (r Result) String() string {
 	case r.NotModified:
 		return fmt.Sprintf("%s: not modified", r.Feed.ID)
 	}
-	s := fmt.Sprintf("%s: %d items, %d new", r.Feed.ID, r.Items, r.New)
-	if r.Edited > 0 {
-		s += fmt.Sprintf(", %d edited", r.Edited)
-	}
-	if r.Truncated {
-		s += fmt.Sprintf(" (truncated: the document has %d entries)", r.Entries)
-	}
-	return s
+	return fmt.Sprintf("%s: %d items, %d new", r.Feed.ID, r.Items, r.New)
 }
