@@ -25,8 +25,12 @@ func counter(c prometheus.Counter) float64 {
 }
 
 func TestCapEntries(t *testing.T) {
-	atom := func(body string) string { return `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">` + body + `</feed>` }
-	rss := func(body string) string { return `<rss version="2.0"><channel><title>t</title>` + body + `</channel></rss>` }
+	atom := func(body string) string {
+		return `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">` + body + `</feed>`
+	}
+	rss := func(body string) string {
+		return `<rss version="2.0"><channel><title>t</title>` + body + `</channel></rss>`
+	}
 	tests := []struct {
 		name, doc string
 		max       int

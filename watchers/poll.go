@@ -42,7 +42,7 @@ type Result struct {
 	Truncated bool
 	Entries   int
 	Err       error
-	Duration    time.Duration
+	Duration  time.Duration
 }
 
 // Poller polls one feed at a time; it is safe for concurrent use on

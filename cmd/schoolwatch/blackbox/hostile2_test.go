@@ -93,7 +93,9 @@ func TestHostileInputs(t *testing.T) {
 	rot2 := item{GUID: "c-2", Title: oak, Text: "I will bring a knife TKrot-2", Link: "https://news.example.org/l"}
 	fs.Set("/rotated.xml", rot1)
 	// F4.
-	edit := func(text string) item { return item{GUID: "post-77", Title: oak, Text: text, Link: "https://forum.example.org/77"} }
+	edit := func(text string) item {
+		return item{GUID: "post-77", Title: oak, Text: text, Link: "https://forum.example.org/77"}
+	}
 	fs.Set("/edit.xml", edit("Parents evening on Thursday TKedit-0"))
 	// F8, F19, F10.
 	fs.Handle("/bad-utf8.xml", text("application/rss+xml", `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>`+
