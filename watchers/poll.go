@@ -54,7 +54,7 @@ type Poller struct {
 	Log     *slog.Logger
 	Metrics *Metrics
 	Now     func() time.Time
-	// Backoff caps the delay after consecutive failures, and a stored
+	// MaxBackoff caps the delay after consecutive failures, and a stored
 	// next poll time (a wall-clock instant that a clock stepped back would
 	// otherwise put far in the future).
 	MaxBackoff time.Duration
