@@ -83,6 +83,14 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 	err := s.batchTx(ctx, func(tx *sql.Tx) error {
 		clear(out)
 		seen := tx.StmtContext(ctx, s.hot.seenInsert)
+		// Prepared at the first item seen before, for the rest: after a
+		// restart a poll's items are mostly such.
+		var sel *sql.Stmt
+		defer func() {
+			if sel != nil {
+				sel.Close()
+			}
+		}()
 		for i, it := range items {
 			o := &out[i]
 			res, err := seen.ExecContext(ctx, it.Key, it.FeedID, ms(now), ms(it.Published), it.Content, encodeFindings(it.Findings))
@@ -93,7 +101,12 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 			if n, _ := res.RowsAffected(); n == 0 {
 				fresh = false
 				if it.Content != "" {
-					if o.Edited, o.Added, err = recheck(ctx, tx, it); err != nil {
+					if sel == nil {
+						if sel, err = tx.PrepareContext(ctx, qSeenContent); err != nil {
+							return err
+						}
+					}
+					if o.Edited, o.Added, err = recheck(ctx, tx, sel, it); err != nil {
 						return err
 					}
 				}
@@ -146,9 +159,9 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 // the item was edited, and added are its findings that the recorded ones
 // lack. The row takes the new content and the union of the findings. A row
 // recorded before contents were takes this one without being an edit.
-func recheck(ctx context.Context, tx *sql.Tx, it Item) (edited bool, added []Finding, err error) {
+func recheck(ctx context.Context, tx *sql.Tx, sel *sql.Stmt, it Item) (edited bool, added []Finding, err error) {
 	var content, findings string
-	if err := tx.QueryRowContext(ctx, `SELECT content, findings FROM seen_items WHERE key = ?`, it.Key).Scan(&content, &findings); err != nil {
+	if err := sel.QueryRowContext(ctx, it.Key).Scan(&content, &findings); err != nil {
 		return false, nil, err
 	}
 	if content == it.Content {
@@ -196,6 +209,8 @@ func decodeFindings(s string) []Finding {
 	}
 	return out
 }
+
+const qSeenContent = `SELECT content, findings FROM seen_items WHERE key = ?`
 
 const qSeenInsert = `INSERT OR IGNORE INTO seen_items (key, feed_id, first_seen, published, content, findings) VALUES (?, ?, ?, ?, ?, ?)`
 
