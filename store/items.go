@@ -14,9 +14,8 @@ import (
 type Item struct {
 	Key string // stable identity
 	// AltKeys are other identities of the same story (its canonical link
-	// and content when Key is a GUID). The item is new only if neither Key
-	// nor AltKeys was seen (AltKeys from another feed: within a feed the
-	// GUID decides); all of them are recorded.
+	// and content when Key is a GUID). The item is new only if none of Key
+	// and AltKeys was seen; all of them are recorded.
 	AltKeys   []string
 	FeedID    string
 	Published time.Time
@@ -68,11 +67,9 @@ func (s *Store) RecordItems(ctx context.Context, now time.Time, items []Item) (i
 // with, all in one transaction.
 //
 // An item none of whose keys was recorded before is new: all its pending
-// findings are queued; so is one whose alternative keys (a story's link and
-// text) were recorded only by its own feed, under other GUIDs: within a
-// feed, a new GUID is a new post. An item already seen (its Key, or its
-// story from another feed, or earlier in items) queues nothing, so the same
-// story alerts once, unless it was edited: its Key was recorded with another Content. Then only the
+// findings are queued. An item already seen (from this feed or another, or
+// earlier in items) queues nothing, so the same story alerts once, unless
+// it was edited: its Key was recorded with another Content. Then only the
 // pending findings for (rule, school) pairs it did not produce before are
 // queued, under a key naming this version of the item (the alert log
 // already holds the item's own key if an earlier version was mailed).
@@ -86,7 +83,7 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 	err := s.batchTx(ctx, func(tx *sql.Tx) error {
 		clear(out)
 		seen := tx.StmtContext(ctx, s.hot.seenInsert)
-		// Prepared at the first key seen before, for the rest: after a
+		// Prepared at the first item seen before, for the rest: after a
 		// restart a poll's items are mostly such.
 		var sel *sql.Stmt
 		defer func() {
@@ -94,15 +91,6 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 				sel.Close()
 			}
 		}()
-		recorded := func(key string) (r seenRow, err error) {
-			if sel == nil {
-				if sel, err = tx.PrepareContext(ctx, qSeenRow); err != nil {
-					return r, err
-				}
-			}
-			err = sel.QueryRowContext(ctx, key).Scan(&r.content, &r.findings, &r.feedID)
-			return r, err
-		}
 		for i, it := range items {
 			o := &out[i]
 			res, err := seen.ExecContext(ctx, it.Key, it.FeedID, ms(now), ms(it.Published), it.Content, encodeFindings(it.Findings))
@@ -113,11 +101,12 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 			if n, _ := res.RowsAffected(); n == 0 {
 				fresh = false
 				if it.Content != "" {
-					r, err := recorded(it.Key)
-					if err != nil {
-						return err
+					if sel == nil {
+						if sel, err = tx.PrepareContext(ctx, qSeenContent); err != nil {
+							return err
+						}
 					}
-					if o.Edited, o.Added, err = recheck(ctx, tx, r, it); err != nil {
+					if o.Edited, o.Added, err = recheck(ctx, tx, sel, it); err != nil {
 						return err
 					}
 				}
@@ -127,17 +116,7 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 				if err != nil {
 					return err
 				}
-				if n, _ := res.RowsAffected(); n > 0 {
-					continue
-				}
-				// The same story is known. From another feed, this is a
-				// copy of it; within one feed, the GUID decides (a new
-				// GUID on the same link and text is a new post).
-				r, err := recorded(key)
-				if err != nil {
-					return err
-				}
-				if r.feedID != it.FeedID {
+				if n, _ := res.RowsAffected(); n == 0 {
 					fresh = false
 					o.Added = nil
 				}
@@ -175,16 +154,16 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 	return out, nil
 }
 
-// seenRow is what Record reads back of a recorded key.
-type seenRow struct{ content, findings, feedID string }
-
-// recheck compares r, the row recorded under it's Key, with it: when their
-// contents differ, the item was edited, and added are its findings that the
-// recorded ones lack. The row takes the new content and the union of the
-// findings. A row recorded before contents were takes this one without
-// being an edit.
-func recheck(ctx context.Context, tx *sql.Tx, r seenRow, it Item) (edited bool, added []Finding, err error) {
-	content, findings := r.content, r.findings
+// recheck compares the recorded content of it's Key with its own: when they
+// differ,
+// the item was edited, and added are its findings that the recorded ones
+// lack. The row takes the new content and the union of the findings. A row
+// recorded before contents were takes this one without being an edit.
+func recheck(ctx context.Context, tx *sql.Tx, sel *sql.Stmt, it Item) (edited bool, added []Finding, err error) {
+	var content, findings string
+	if err := sel.QueryRowContext(ctx, it.Key).Scan(&content, &findings); err != nil {
+		return false, nil, err
+	}
 	if content == it.Content {
 		return false, nil, nil
 	}
@@ -231,7 +210,7 @@ func decodeFindings(s string) []Finding {
 	return out
 }
 
-const qSeenRow = `SELECT content, findings, feed_id FROM seen_items WHERE key = ?`
+const qSeenContent = `SELECT content, findings FROM seen_items WHERE key = ?`
 
 const qSeenInsert = `INSERT OR IGNORE INTO seen_items (key, feed_id, first_seen, published, content, findings) VALUES (?, ?, ?, ?, ?, ?)`
 

@@ -150,38 +150,3 @@ func TestUpgradeKeepsItemsAndFeedState(t *testing.T) {
 		t.Errorf("body hash %q", got.BodyHash)
 	}
 }
-
-// TestStoryKeysAcrossFeeds: an item whose story key (link and text) another
-// feed recorded is a copy of that story; within one feed, a new GUID on the
-// same story key is a new post.
-func TestStoryKeysAcrossFeeds(t *testing.T) {
-	ctx := context.Background()
-	s, _ := open(t)
-	now := time.Now()
-	p := Pending{Recipient: "head@x.org", SchoolID: "1", RuleID: "threat", Delivery: "immediate", Payload: []byte("{}")}
-	rec := func(key, feed string) bool {
-		t.Helper()
-		isNew, err := s.RecordItems(ctx, now, []Item{{Key: key, AltKeys: []string{"l:x.org:story"}, FeedID: feed, Content: "c", Alert: true, Pending: []Pending{p}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return isNew[0]
-	}
-	if !rec("g:f:1", "f") {
-		t.Fatal("first item not new")
-	}
-	if !rec("g:f:2", "f") {
-		t.Error("a new GUID in the same feed, same link and text, is not new")
-	}
-	if rec("g:g:1", "g") {
-		t.Error("the same story from another feed is new")
-	}
-	ps, _ := s.ListPending(ctx, "immediate")
-	var keys []string
-	for _, p := range ps {
-		keys = append(keys, p.ItemKey)
-	}
-	if !slices.Equal(keys, []string{"g:f:1", "g:f:2"}) {
-		t.Errorf("pending for %v", keys)
-	}
-}

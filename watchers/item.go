@@ -11,9 +11,8 @@ type Item struct {
 	Key string
 	// AltKeys are other identities the same story is known by: the
 	// canonical link with the title and text, for an item that also has a
-	// GUID. An item is new only if neither its Key nor (from another feed)
-	// its AltKeys were seen before, so the same article, word for word,
-	// from two feeds alerts once; within a feed, the GUID decides.
+	// GUID. An item is new only if none of Key and AltKeys was seen before,
+	// so the same article, word for word, from two feeds alerts once.
 	AltKeys []string
 	// Fingerprint is a hash of the title and text, the content the rules
 	// match: when it changes under a known Key, the item was edited and is

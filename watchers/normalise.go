@@ -63,11 +63,10 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 // look like one already seen.
 //
 // The link with the content is also the alternative identity of an item
-// with a GUID, so the same story carried by two feeds alerts once (within
-// one feed the GUID decides: the store counts the alternative identity only
-// when another feed recorded it). Only identical text is the same story:
-// the rules match the text, so an item passed over as a duplicate can never
-// have raised a finding the first one did not.
+// with a GUID, so the same story carried by two feeds alerts once. Only
+// identical text is the same story: the rules match the text, so an item
+// passed over as a duplicate can never have raised a finding the first one
+// did not.
 //
 // Keys start with what groups them (the feed for a GUID, the site for a
 // link) and end in a hash: one feed's keys then sit together in the store's
