@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -148,5 +149,40 @@ func TestUpgradeKeepsItemsAndFeedState(t *testing.T) {
 	}
 	if got, _, _ := s.FeedState(ctx, "f"); got.BodyHash != "abc" {
 		t.Errorf("body hash %q", got.BodyHash)
+	}
+}
+
+// TestSameStoryUnderNewGUIDs: the same link and text under a new GUID,
+// from another feed or from a feed that churns its GUIDs, is the story
+// already seen and queues nothing again; other text under the same link
+// is a new post.
+func TestSameStoryUnderNewGUIDs(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	p := Pending{Recipient: "head@x.org", SchoolID: "1", RuleID: "threat", Delivery: "immediate", Payload: []byte("{}")}
+	rec := func(key, feed, story string) bool {
+		t.Helper()
+		isNew, err := s.RecordItems(ctx, time.Now(), []Item{{Key: key, AltKeys: []string{"l:x.org:" + story}, FeedID: feed, Content: story, Alert: true, Pending: []Pending{p}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return isNew[0]
+	}
+	if !rec("g:f:1", "f", "link+text1") {
+		t.Fatal("first item not new")
+	}
+	for poll := 2; poll < 5; poll++ {
+		if rec(fmt.Sprintf("g:f:%d", poll), "f", "link+text1") {
+			t.Errorf("poll %d: the same story under a churned GUID is new", poll)
+		}
+	}
+	if rec("g:g:1", "g", "link+text1") {
+		t.Error("the same story from another feed is new")
+	}
+	if !rec("g:f:9", "f", "link+text2") {
+		t.Error("new text under the same link is not new")
+	}
+	if ps, _ := s.ListPending(ctx, "immediate"); len(ps) != 2 {
+		t.Errorf("%d pending rows, want 2 (one per story)", len(ps))
 	}
 }

@@ -63,7 +63,9 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 // look like one already seen.
 //
 // The link with the content is also the alternative identity of an item
-// with a GUID, so the same story carried by two feeds alerts once. Only
+// with a GUID, so the same story carried by two feeds (per_school searches
+// finding one post for two schools) alerts once, and a feed that gives the
+// same post a new GUID at every poll does not alert at every poll. Only
 // identical text is the same story: the rules match the text, so an item
 // passed over as a duplicate can never have raised a finding the first one
 // did not.
