@@ -73,7 +73,7 @@ func writeStatus(w interface{ Write([]byte) (int, error) }, feeds []watchers.Fee
 			st = store.FeedState{FeedID: f.ID}
 		}
 		lastErr := "-"
-		if st.Failures > 0 && st.LastError != "" {
+		if st.LastError != "" { // a failure, or a note on a working feed (truncated)
 			lastErr = st.ErrorClass
 			if lastErr == "" {
 				lastErr = "error"
