@@ -99,7 +99,7 @@ func (m *Metrics) Forget(feedID string) {
 	// Every vector with a feed label belongs here.
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{m.polls, m.lastSuccess, m.failures, m.interval} {
+	}{m.polls, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs} {
 		v.DeletePartialMatch(l)
 	}
 }
