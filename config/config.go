@@ -118,6 +118,9 @@ type FeedDefaults struct {
 	// FailuresBeforeNotice consecutive failed polls make a feed failing
 	// and send the operator a notice; default 3.
 	FailuresBeforeNotice int `yaml:"failures_before_notice"`
+	// MaxItems caps the entries read from one document (the first ones, a
+	// feed's newest); the rest are not parsed. Default 1,000.
+	MaxItems int `yaml:"max_items"`
 }
 
 // School is one watched school.
@@ -153,6 +156,8 @@ type Feed struct {
 	Timeout    Duration `yaml:"timeout"`
 	MaxItemAge Duration `yaml:"max_item_age"`
 	QuietAfter Duration `yaml:"quiet_after"`
+	// MaxItems overrides defaults.max_items for this feed.
+	MaxItems int `yaml:"max_items"`
 	// Cron is Schedule (or defaults.schedule), parsed once by Load.
 	Cron cron.Schedule `yaml:"-"`
 }

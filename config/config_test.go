@@ -60,6 +60,7 @@ rules:
 		{"feed quiet_after", c.Feeds[0].QuietAfter.Duration, DefaultQuietAfter},
 		{"mail.heartbeat_schedule", c.Mail.HeartbeatSchedule, DefaultHeartbeatSchedule},
 		{"defaults.failures_before_notice", c.Defaults.FailuresBeforeNotice, DefaultFailuresBeforeNotice},
+		{"feed max_items", c.Feeds[0].MaxItems, DefaultMaxItems},
 		{"rule severity", c.Rules[0].Severity, DefaultSeverity},
 		{"rule category", c.Rules[0].Category, DefaultCategory},
 		{"rule delivery", c.Rules[0].Delivery, DefaultDelivery},
@@ -116,19 +117,19 @@ func TestContacts(t *testing.T) {
 }
 
 func TestFeedOverridesDefaults(t *testing.T) {
-	c, err := Parse("f.yml", []byte(minimal+`defaults: { schedule: "@every 5m", timeout: 7s, max_item_age: 1d }
+	c, err := Parse("f.yml", []byte(minimal+`defaults: { schedule: "@every 5m", timeout: 7s, max_item_age: 1d, max_items: 200 }
 feeds:
   - { id: a, url: "https://example.org/a" }
-  - { id: b, url: "https://example.org/b", schedule: "*/2 * * * *", timeout: 3s, quiet_after: 0 }
+  - { id: b, url: "https://example.org/b", schedule: "*/2 * * * *", timeout: 3s, quiet_after: 0, max_items: 5000 }
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, b := c.Feeds[0], c.Feeds[1]
-	if a.Schedule != "@every 5m" || a.Timeout.Duration != 7*time.Second || a.MaxItemAge.Duration != 24*time.Hour {
+	if a.Schedule != "@every 5m" || a.Timeout.Duration != 7*time.Second || a.MaxItemAge.Duration != 24*time.Hour || a.MaxItems != 200 {
 		t.Errorf("feed a did not inherit defaults: %+v", a)
 	}
-	if b.Schedule != "*/2 * * * *" || b.Timeout.Duration != 3*time.Second || b.QuietAfter.Duration != 0 || !b.QuietAfter.Set {
+	if b.Schedule != "*/2 * * * *" || b.Timeout.Duration != 3*time.Second || b.QuietAfter.Duration != 0 || !b.QuietAfter.Set || b.MaxItems != 5000 {
 		t.Errorf("feed b overrides lost: %+v", b)
 	}
 	// Load parses each schedule once, the default one too.
@@ -212,6 +213,7 @@ func TestErrors(t *testing.T) {
 		{"password file that never ends", minimal + "mail:\n  smtp: { host: h, password_file: /dev/zero }\n", []string{"mail.smtp.password_file: cannot read /dev/zero: it is a device, not a regular file"}},
 		{"bad heartbeat schedule", minimal + "mail:\n  heartbeat_schedule: \"weekly-ish\"\n", []string{"bad.yml:7: mail.heartbeat_schedule: invalid schedule"}},
 		{"negative failures_before_notice", minimal + "defaults:\n  failures_before_notice: -1\n", []string{"defaults.failures_before_notice: must be between 1 and 1000, got -1"}},
+		{"max_items out of range", minimal + "defaults:\n  max_items: -1\nfeeds:\n  - { id: f, url: \"https://x.org/f\", max_items: 1000000 }\n", []string{"bad.yml:7: defaults.max_items: must be between 1 and 100000, got -1", "bad.yml:9: feeds[0].max_items: must be between 1 and 100000, got 1000000"}},
 		{"many problems at once", minimal + "mail:\n  group_wait: nope\n  from: nobody\nfeeds:\n  - { id: f, url: \"gopher://x\" }\n", []string{"mail.group_wait", "mail.from", "feeds[0].url"}},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,10 @@ const (
 	DefaultDelivery       = string(rules.Immediate)
 )
 
+// DefaultMaxItems caps the entries read from one feed document: a 10 MiB
+// document of empty entries would otherwise cost gigabytes to parse.
+const DefaultMaxItems = 1000
+
 // Feed-health defaults (issue 9).
 const (
 	// DefaultHeartbeatSchedule: Monday 08:00, the weekly "all quiet" mail.
@@ -94,6 +98,9 @@ func (c *Config) applyDefaults() {
 	if d.FailuresBeforeNotice == 0 {
 		d.FailuresBeforeNotice = DefaultFailuresBeforeNotice
 	}
+	if d.MaxItems == 0 {
+		d.MaxItems = DefaultMaxItems
+	}
 	if c.Polling.Concurrency == 0 {
 		c.Polling.Concurrency = DefaultConcurrency
 	}
@@ -113,6 +120,9 @@ func (c *Config) applyDefaults() {
 		}
 		if !f.QuietAfter.Set {
 			f.QuietAfter = d.QuietAfter
+		}
+		if f.MaxItems == 0 {
+			f.MaxItems = d.MaxItems
 		}
 		setString(&f.Name, f.ID)
 	}

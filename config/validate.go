@@ -91,6 +91,16 @@ func (v *validator) url(field, raw string, schemes ...string) {
 	}
 }
 
+// MaxMaxItems bounds max_items: a document's entries are held in memory
+// while it is parsed.
+const MaxMaxItems = 100000
+
+func (v *validator) maxItems(field string, n int) {
+	if n < 1 || n > MaxMaxItems {
+		v.errorf(field, "must be between 1 and %d, got %d", MaxMaxItems, n)
+	}
+}
+
 func (v *validator) id(field, id string, seen map[string]string) {
 	switch {
 	case id == "":
@@ -179,6 +189,7 @@ func (c *Config) validate() yamlpos.Errors {
 	if d.FailuresBeforeNotice < 1 || d.FailuresBeforeNotice > 1000 {
 		v.errorf("defaults.failures_before_notice", "must be between 1 and 1000, got %d", d.FailuresBeforeNotice)
 	}
+	v.maxItems("defaults.max_items", d.MaxItems)
 	if pl := c.Polling; pl.Concurrency < 1 || pl.Concurrency > 1024 {
 		v.errorf("polling.concurrency", "must be between 1 and 1024, got %d", pl.Concurrency)
 	}
@@ -248,6 +259,9 @@ func (c *Config) validate() yamlpos.Errors {
 		v.duration(p+".timeout", f.Timeout, true)
 		v.duration(p+".max_item_age", f.MaxItemAge, true)
 		v.duration(p+".quiet_after", f.QuietAfter, false)
+		if v.present(p + ".max_items") {
+			v.maxItems(p+".max_items", f.MaxItems)
+		}
 		// A purged item that is still in its feed would look new again;
 		// only items younger than max_item_age can alert, so retention
 		// must outlast it.

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,11 +33,14 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 	recs := make([]store.Item, 0, len(items))
 	var found [][]rules.Finding
 	for _, it := range items {
-		rec := store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Alert: !it.TooOld}
+		rec := store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Content: it.Fingerprint, Alert: !it.TooOld}
 		var fs []rules.Finding
 		if rec.Alert {
 			fs = in.matcher.Match(it.Content())
 			rec.Pending = in.router.Route(it, fs)
+			for _, fd := range fs {
+				rec.Findings = append(rec.Findings, store.Finding{Rule: fd.Rule, School: fd.School})
+			}
 		}
 		found = append(found, fs)
 		recs = append(recs, rec)
@@ -51,23 +55,34 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		}
 		return watchers.Counts{New: len(items), TooOld: len(items) - n}, nil
 	}
-	isNew, err := in.store.RecordItems(ctx, now, recs)
+	outs, err := in.store.Record(ctx, now, recs)
 	if err != nil {
 		return watchers.Counts{}, err
 	}
 	var c watchers.Counts
 	critical := false
 	for i, it := range items {
-		if !isNew[i] {
+		o := outs[i]
+		fs := found[i]
+		switch {
+		case o.New:
+			c.New++
+			if it.TooOld {
+				c.TooOld++
+				continue
+			}
+		case o.Edited:
+			// Matched again: only the findings the item never had before
+			// were queued, and only they are reported.
+			c.Edited++
+			fs = slices.DeleteFunc(slices.Clone(fs), func(fd rules.Finding) bool {
+				return !slices.Contains(o.Added, store.Finding{Rule: fd.Rule, School: fd.School})
+			})
+		default:
 			continue
 		}
-		c.New++
-		if it.TooOld {
-			c.TooOld++
-			continue
-		}
-		in.report(it, found[i])
-		for _, fd := range found[i] {
+		in.report(it, fs)
+		for _, fd := range fs {
 			critical = critical || fd.Severity == alerts.Critical
 		}
 	}

@@ -75,6 +75,15 @@ var migrations = []string{
 		since     INTEGER NOT NULL DEFAULT 0,
 		last_sent INTEGER NOT NULL DEFAULT 0
 	);`,
+	// hostile inputs (issue 13): an item's content fingerprint and the
+	// (rule, school) findings it has produced, so an edit is matched again
+	// and alerts only on what is new; and a feed's last document's hash, so
+	// a 200 with an unchanged ETag is still parsed when its body changed.
+	// Rows from before have no fingerprint: the next sight of the item
+	// records one without alerting.
+	`ALTER TABLE seen_items ADD COLUMN content TEXT NOT NULL DEFAULT '';
+	ALTER TABLE seen_items ADD COLUMN findings TEXT NOT NULL DEFAULT '';
+	ALTER TABLE feed_state ADD COLUMN body_hash TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

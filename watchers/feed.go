@@ -16,9 +16,22 @@ type Feed struct {
 	Timeout    time.Duration
 	MaxItemAge time.Duration
 	QuietAfter time.Duration
+	// MaxItems caps the entries read from one document (0: DefaultMaxItems).
+	MaxItems int
 	// SchoolID is set for feeds expanded from a per_school template: the
 	// school whose name the query searched for.
 	SchoolID string
+}
+
+// DefaultMaxItems is the cap on the entries read from one document when a
+// Feed does not set one.
+const DefaultMaxItems = config.DefaultMaxItems
+
+func (f Feed) maxItems() int {
+	if f.MaxItems > 0 {
+		return f.MaxItems
+	}
+	return DefaultMaxItems
 }
 
 // Expand turns the configured feeds into concrete ones, expanding per_school
@@ -29,6 +42,7 @@ func Expand(cfg *config.Config) ([]Feed, error) {
 		base := Feed{
 			ID: f.ID, Name: f.Name, URL: f.URL, Schedule: f.Schedule,
 			Timeout: f.Timeout.Duration, MaxItemAge: f.MaxItemAge.Duration, QuietAfter: f.QuietAfter.Duration,
+			MaxItems: f.MaxItems,
 		}
 		if !f.PerSchool {
 			base.URL = resolveFileURL(cfg, base.URL)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ const (
 
 // ErrorClasses lists every class, for pre-registering metric series.
 var ErrorClasses = []string{ClassTimeout, ClassNetwork, ClassTLS, ClassRedirect, ClassHTTP4xx, ClassGone, ClassThrottled,
-	ClassHTTP5xx, ClassTooLarge, ClassNotFeed, ClassParse, ClassFile, ClassStore, ClassBadRequest}
+	ClassHTTP5xx, ClassTooLarge, ClassNotFeed, ClassParse, ClassFile, ClassStore, ClassBadRequest, ClassRedirectBlocked}
 
 // FetchError is a classified polling failure.
 type FetchError struct {
@@ -77,8 +78,10 @@ func ErrorClass(err error) string {
 
 // Response is a fetched feed document.
 type Response struct {
-	// NotModified reports that the document is unchanged since the
-	// validators sent: a 304, or a 200 carrying the same ETag. Body is nil.
+	// NotModified reports a 304: the document is unchanged since the
+	// validators sent. Body is nil. (A 200 is always read, even with the
+	// same ETag as before: some servers send a constant one. The Poller
+	// compares the body with the last one instead.)
 	NotModified  bool
 	Body         []byte
 	ETag         string
@@ -100,6 +103,10 @@ type Fetcher struct {
 	// Now is the clock a Retry-After date is measured against (default
 	// time.Now).
 	Now func() time.Time
+
+	// lookup resolves a host for the redirect guard (default: the
+	// system's resolver); tests replace it.
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // errTooManyRedirects is what CheckRedirect returns; Fetch classifies it.
@@ -115,19 +122,19 @@ func NewFetcher(userAgent string) *Fetcher {
 	// Fetch asks for gzip and decompresses itself, so that the size cap
 	// sees both the compressed and the decompressed stream.
 	tr.DisableCompression = true
+	tr.DialContext = guardedDialer().DialContext
 	return &Fetcher{
-		Client: &http.Client{
-			Transport: tr,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= MaxRedirects {
-					return errTooManyRedirects
-				}
-				return nil
-			},
-		},
+		Client:    &http.Client{Transport: tr, CheckRedirect: checkRedirect(tr.Proxy)},
 		UserAgent: userAgent,
 		MaxBody:   MaxBodySize,
 	}
+}
+
+func (f *Fetcher) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if f.lookup != nil {
+		return f.lookup(ctx, host)
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
 
 // acceptFeeds prefers feed types but takes anything: the body is sniffed.
@@ -143,6 +150,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 	if u.Scheme == "file" {
 		return f.fetchFile(u)
 	}
+	ctx = context.WithValue(ctx, guardKey{}, &redirectGuard{configured: u.Hostname(), lookup: f.resolve})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, &FetchError{Class: ClassBadRequest, Err: err}
@@ -178,12 +186,6 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 		// A 304 may omit the validators; keep the ones we have.
 		r.NotModified = true
 		r.ETag, r.LastModified = orDefault(r.ETag, etag), orDefault(r.LastModified, lastModified)
-		return r, nil
-	}
-	if etag != "" && r.ETag == etag {
-		// Some servers ignore If-None-Match but still send the same
-		// ETag: the document has not changed, so skip the read and parse.
-		r.NotModified = true
 		return r, nil
 	}
 	max := f.maxBody()
@@ -343,6 +345,8 @@ func classifyTransport(err error) error {
 	switch {
 	case errors.Is(err, errTooManyRedirects):
 		return &FetchError{Class: ClassRedirect, Err: err}
+	case errors.Is(err, errBlockedAddress):
+		return &FetchError{Class: ClassRedirectBlocked, Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return &FetchError{Class: ClassTimeout, Err: err}
 	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr):

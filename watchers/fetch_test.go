@@ -127,7 +127,7 @@ func TestFetchLimits(t *testing.T) {
 	if class != "" {
 		t.Fatalf("html fetch: %s", class)
 	}
-	if _, err := parse(r); ErrorClass(err) != ClassNotFeed || !strings.Contains(err.Error(), "text/html") {
+	if _, _, err := parse(r, DefaultMaxItems); ErrorClass(err) != ClassNotFeed || !strings.Contains(err.Error(), "text/html") {
 		t.Errorf("parse html = %v, want class %s naming the content type", err, ClassNotFeed)
 	}
 }

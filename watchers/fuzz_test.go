@@ -10,8 +10,9 @@ import (
 )
 
 // FuzzNormalise parses arbitrary documents as feeds and normalises every
-// item: nothing panics, and every item leaves bounded, single-line titles,
-// bounded text, an identity and a date no later than a day ahead.
+// item: nothing panics, no more than the cap's items are built, and every
+// item leaves bounded, single-line titles, bounded text free of bidi and
+// control characters, an identity and a date no later than a day ahead.
 func FuzzNormalise(f *testing.F) {
 	for _, name := range []string{"local-news.xml", "community.atom"} {
 		if b, err := os.ReadFile(filepath.Join("..", "examples", "feeds", name)); err == nil {
@@ -26,6 +27,9 @@ func FuzzNormalise(f *testing.F) {
 		`<rss><channel><item><guid>d</guid><title>one</title></item><item><guid>d</guid><title>two</title></item></channel></rss>`,
 		`<rss><channel><item><title>` + strings.Repeat("long ", 500) + `</title><description>` + strings.Repeat("&amp;lt;", 200) + `</description></item></channel></rss>`,
 		"<rss><channel><item><title>\x00\xff\xfe</title><link>javascript:alert(1)</link></item></channel></rss>",
+		"<rss><channel><item><title>\x93Tom\x94 &#27; &#x202E;</title></item><item><![CDATA[<item>]]><!-- <item> --></item></channel></rss>",
+		`<feed xmlns="http://www.w3.org/2005/Atom">` + strings.Repeat("<entry/>", 20) + `</feed>`,
+		`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","url":5,"authors":"bob","content_text":"a"},7,null,{"id":2}]}`,
 		`<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><item><title>r</title></item></rdf:RDF>`,
 	} {
 		f.Add([]byte(s))
@@ -33,12 +37,16 @@ func FuzzNormalise(f *testing.F) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	feed := Feed{ID: "fuzz", Name: "Fuzz", URL: "https://example.org/feed", MaxItemAge: 72 * time.Hour}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		parsed, err := parse(&Response{Body: data})
+		const max = 8
+		parsed, _, err := parse(&Response{Body: data}, max)
 		if err != nil {
 			if ErrorClass(err) == "" {
 				t.Fatalf("unclassified parse error: %v", err)
 			}
 			return
+		}
+		if len(parsed.Items) > max {
+			t.Errorf("%d items built, cap %d", len(parsed.Items), max)
 		}
 		for _, e := range parsed.Items {
 			if e == nil {
@@ -56,6 +64,11 @@ func FuzzNormalise(f *testing.F) {
 			}
 			if n := len(it.Text); n > MaxTextLen+utf8.UTFMax {
 				t.Errorf("text of %d bytes", n)
+			}
+			for _, s := range []string{it.Title, it.Text, it.Author} {
+				if needsClean(s) {
+					t.Errorf("bidi or control characters left in %q", s)
+				}
 			}
 			if it.Published.After(now.Add(24 * time.Hour)) {
 				t.Errorf("published in the future: %v", it.Published)

@@ -27,9 +27,9 @@ type storeSink struct {
 func (s *storeSink) Items(ctx context.Context, f Feed, items []Item, now time.Time) (Counts, error) {
 	recs := make([]store.Item, len(items))
 	for i, it := range items {
-		recs[i] = store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Alert: !it.TooOld}
+		recs[i] = store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Content: it.Fingerprint, Alert: !it.TooOld}
 	}
-	isNew, err := s.st.RecordItems(ctx, now, recs)
+	outs, err := s.st.Record(ctx, now, recs)
 	if err != nil {
 		return Counts{}, err
 	}
@@ -38,7 +38,10 @@ func (s *storeSink) Items(ctx context.Context, f Feed, items []Item, now time.Ti
 	defer s.mu.Unlock()
 	s.calls++
 	for i, it := range items {
-		if isNew[i] {
+		if outs[i].Edited {
+			c.Edited++
+		}
+		if outs[i].New {
 			c.New++
 			if !s.forget {
 				s.items = append(s.items, it)

@@ -6,14 +6,19 @@ import "time"
 type Item struct {
 	// Key is the item's stable identity, in order of preference: its GUID
 	// (scoped to the feed, since GUIDs are often bare numbers), else its
-	// canonical link, else a hash of its title and text.
+	// canonical link together with its title and text, else its title and
+	// text alone.
 	Key string
 	// AltKeys are other identities the same story is known by: the
-	// canonical link of an item that also has a GUID. An item is new only
-	// if none of Key and AltKeys was seen before, so the same article from
-	// two feeds alerts once.
+	// canonical link with the title and text, for an item that also has a
+	// GUID. An item is new only if none of Key and AltKeys was seen before,
+	// so the same article, word for word, from two feeds alerts once.
 	AltKeys []string
-	FeedID  string
+	// Fingerprint is a hash of the title and text, the content the rules
+	// match: when it changes under a known Key, the item was edited and is
+	// matched again.
+	Fingerprint string
+	FeedID      string
 	// FeedName is a human name for the source, for the mail.
 	FeedName string
 	Title    string

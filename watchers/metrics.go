@@ -18,6 +18,8 @@ type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	failures    *prometheus.GaugeVec
 	interval    *prometheus.GaugeVec
+	truncations *prometheus.CounterVec
+	repairs     *prometheus.CounterVec
 }
 
 // NewMetrics registers the watchers' metrics with reg.
@@ -49,8 +51,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "schoolwatch_feed_poll_interval_seconds",
 		Help: "Each feed's expected time between polls, from its schedule; staleness alerts compare against it.",
 	}, []string{"feed"})
+	m.truncations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "schoolwatch_feed_items_truncated_total",
+		Help: "Polls whose document held more entries than the feed's max_items; only the first were read.",
+	}, []string{"feed"})
+	m.repairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "schoolwatch_feed_repairs_total",
+		Help: "Polls whose document was parsed only after a repair, by kind: invalid_utf8, control_char, char_ref, json_field, json_item.",
+	}, []string{"feed", "kind"})
 	if reg != nil {
-		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures, m.interval)
+		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs)
 	}
 	for _, o := range []string{"new", "duplicate", "too_old"} {
 		m.items.WithLabelValues(o)
@@ -70,6 +80,7 @@ func (m *Metrics) Register(f Feed, st store.FeedState) {
 		g.Set(float64(st.LastSuccess.Unix()))
 	}
 	m.failures.WithLabelValues(f.ID).Set(float64(st.Failures))
+	m.truncations.WithLabelValues(f.ID)
 	if sched, err := config.CronParser.Parse(f.Schedule); err == nil {
 		next := sched.Next(time.Now())
 		m.interval.WithLabelValues(f.ID).Set(sched.Next(next).Sub(next).Seconds())
@@ -88,7 +99,7 @@ func (m *Metrics) Forget(feedID string) {
 	// Every vector with a feed label belongs here.
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{m.polls, m.lastSuccess, m.failures, m.interval} {
+	}{m.polls, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs} {
 		v.DeletePartialMatch(l)
 	}
 }
@@ -113,4 +124,20 @@ func (m *Metrics) observe(r Result, st store.FeedState) {
 		m.lastSuccess.WithLabelValues(r.Feed.ID).Set(float64(st.LastSuccess.Unix()))
 	}
 	m.failures.WithLabelValues(r.Feed.ID).Set(float64(st.Failures))
+}
+
+func (m *Metrics) truncated(feed string) {
+	if m == nil {
+		return
+	}
+	m.truncations.WithLabelValues(feed).Inc()
+}
+
+func (m *Metrics) repaired(feed string, repairs map[string]int) {
+	if m == nil {
+		return
+	}
+	for kind := range repairs {
+		m.repairs.WithLabelValues(feed, kind).Inc()
+	}
 }

@@ -43,11 +43,14 @@ func TestForgetDeletesEveryFeedSeries(t *testing.T) {
 		m.observe(Result{Feed: f}, store.FeedState{LastSuccess: now})
 		m.observe(Result{Feed: f, Err: &FetchError{Class: ClassNetwork, Err: errors.New("refused")}}, store.FeedState{LastSuccess: now, Failures: 1})
 		m.observe(Result{Feed: f, Err: &FetchError{Class: ClassGone, Err: errors.New("HTTP 404")}}, store.FeedState{LastSuccess: now, Failures: 2})
+		m.truncated(f.ID)
+		m.repaired(f.ID, map[string]int{"utf8": 1})
 	}
 	before := feedSeries(t, reg)
-	// polls_total ok, error/network, error/gone; last success; failures; interval.
-	if before["gone"] != 6 || before["kept"] != 6 {
-		t.Fatalf("series before = %v, want 6 per feed", before)
+	// polls_total ok, error/network, error/gone; last success; failures;
+	// interval; items truncated; repairs.
+	if before["gone"] != 8 || before["kept"] != 8 {
+		t.Fatalf("series before = %v, want 8 per feed", before)
 	}
 	m.Forget("gone")
 	after := feedSeries(t, reg)

@@ -24,18 +24,18 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 	it := Item{
 		FeedID:   f.ID,
 		FeedName: f.Name,
-		Title:    truncate(collapse(HTMLToText(e.Title)), MaxTitleLen),
+		Title:    truncate(collapse(clean(HTMLToText(e.Title))), MaxTitleLen),
 		Link:     canonicalLink(strings.TrimSpace(e.Link)),
 	}
 	body := HTMLToText(e.Content)
 	if strings.TrimSpace(body) == "" {
 		body = HTMLToText(e.Description)
 	}
-	it.Text = truncate(tidy(body), MaxTextLen)
+	it.Text = truncate(tidy(clean(body)), MaxTextLen)
 	if e.Author != nil {
-		it.Author = truncate(collapse(e.Author.Name), 200)
+		it.Author = truncate(collapse(clean(e.Author.Name)), 200)
 	} else if len(e.Authors) > 0 && e.Authors[0] != nil {
-		it.Author = truncate(collapse(e.Authors[0].Name), 200)
+		it.Author = truncate(collapse(clean(e.Authors[0].Name)), 200)
 	}
 	switch {
 	case e.PublishedParsed != nil:
@@ -49,14 +49,26 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 	if it.Published.After(now.Add(24 * time.Hour)) {
 		it.Published, it.Dated = now, false
 	}
+	it.Fingerprint = hashKey(it.Title, it.Text)
 	it.Key, it.AltKeys = itemKeys(f, strings.TrimSpace(e.GUID), it)
 	return it
 }
 
-// itemKeys returns an item's identity and its other identities. The GUID
-// identifies an item within its feed; the canonical link identifies the
-// story across feeds (two feeds carrying the same article alert once);
-// without either, its title and text do.
+// itemKeys returns an item's identity and its other identities.
+//
+// A GUID identifies an item within its feed, whatever its text becomes (an
+// edit is the same post, re-checked by the store). Without a GUID an item
+// is its link and its content together: notice boards and forum bridges
+// give every post the same link, so a link alone would make each new post
+// look like one already seen.
+//
+// The link with the content is also the alternative identity of an item
+// with a GUID, so the same story carried by two feeds (per_school searches
+// finding one post for two schools) alerts once, and a feed that gives the
+// same post a new GUID at every poll does not alert at every poll. Only
+// identical text is the same story: the rules match the text, so an item
+// passed over as a duplicate can never have raised a finding the first one
+// did not.
 //
 // Keys start with what groups them (the feed for a GUID, the site for a
 // link) and end in a hash: one feed's keys then sit together in the store's
@@ -65,7 +77,7 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 func itemKeys(f Feed, guid string, it Item) (key string, alt []string) {
 	var link string
 	if it.Link != "" {
-		link = linkKey(it.Link)
+		link = linkKey(it.Link, it.Title, it.Text)
 	}
 	switch {
 	case guid != "" && link != "":
@@ -75,16 +87,16 @@ func itemKeys(f Feed, guid string, it Item) (key string, alt []string) {
 	case link != "":
 		return link, nil
 	}
-	return "t:" + hashKey(it.Title, it.Text), nil
+	return "t:" + it.Fingerprint, nil
 }
 
-// linkKey is the identity of a canonical link.
-func linkKey(link string) string {
+// linkKey is the identity of a canonical link carrying a title and text.
+func linkKey(link, title, text string) string {
 	host := ""
 	if u, err := url.Parse(link); err == nil {
 		host = u.Host
 	}
-	return "l:" + host + ":" + hashKey(link)
+	return "l:" + host + ":" + hashKey(link, title, text)
 }
 
 // hashKey hashes its parts, NUL-separated, into a short hex string.
@@ -236,6 +248,60 @@ func tidy(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// clean removes what feed text must not carry into matching and mail:
+// bidirectional controls (U+202A-202E, U+2066-2069, U+200E, U+200F,
+// U+061C), with which a post reorders how the author, date or school name
+// around it are displayed, and control characters other than white space
+// (a feed may carry them as character references).
+func clean(s string) string {
+	if !needsClean(s) {
+		return s // the usual case, without a copy
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0x7f && r <= 0x9f || isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// needsClean reports whether s holds anything clean removes, looking at
+// the UTF-8 bytes directly.
+func needsClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20:
+			if c != '\t' && c != '\n' && c != '\r' {
+				return true
+			}
+		case c == 0x7f:
+			return true
+		case c == 0xc2: // U+0080-009F
+			if i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f {
+				return true
+			}
+		case c == 0xd8: // U+061C
+			if i+1 < len(s) && s[i+1] == 0x9c {
+				return true
+			}
+		case c == 0xe2: // U+200E-200F, U+202A-202E, U+2066-2069
+			if i+2 < len(s) {
+				b1, b2 := s[i+1], s[i+2]
+				if b1 == 0x80 && (b2 == 0x8e || b2 == 0x8f || b2 >= 0xaa && b2 <= 0xae) || b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// isBidiControl reports whether r is an explicit bidirectional formatting
+// character or mark.
+func isBidiControl(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // collapse folds runs of white space (including newlines) into one space.

@@ -1,6 +1,7 @@
 package watchers
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +57,8 @@ func TestNormaliseIdentityAndDates(t *testing.T) {
 		dated     bool
 	}{
 		{"GUID and link", gofeed.Item{GUID: "g1", Link: "https://x.org/a?utm_source=y", PublishedParsed: &pub}, "g:f:" + hashKey("g1"), 1, pub, true},
-		{"link only, updated date", gofeed.Item{Link: "https://x.org/a", UpdatedParsed: &upd}, "l:x.org:" + hashKey("https://x.org/a"), 0, upd, true},
+		{"link only, updated date", gofeed.Item{Link: "https://x.org/a", UpdatedParsed: &upd}, "l:x.org:" + hashKey("https://x.org/a", "", ""), 0, upd, true},
+		{"link and text, no GUID", gofeed.Item{Link: "https://x.org/a", Title: "T", Description: "<p>body</p>"}, "l:x.org:" + hashKey("https://x.org/a", "T", "body"), 0, now, false},
 		{"neither: title and text", gofeed.Item{Title: "T", Description: "<p>body</p>"}, "t:" + hashKey("T", "body"), 0, now, false},
 		{"date in the future is ignored", gofeed.Item{GUID: "g2", PublishedParsed: &future}, "g:f:" + hashKey("g2"), 0, now, false},
 	}
@@ -66,10 +68,74 @@ func TestNormaliseIdentityAndDates(t *testing.T) {
 			t.Errorf("%s: key %s alt %v published %v dated %v", tc.name, it.Key, it.AltKeys, it.Published, it.Dated)
 		}
 	}
-	// The GUID scopes to its feed; the link does not.
-	a := normalise(Feed{ID: "a"}, &gofeed.Item{GUID: "1", Link: "https://x.org/s"}, now)
-	b := normalise(Feed{ID: "b"}, &gofeed.Item{GUID: "1", Link: "https://x.org/s?utm_medium=e"}, now)
+	// The GUID scopes to its feed; the link with the same text does not.
+	a := normalise(Feed{ID: "a"}, &gofeed.Item{GUID: "1", Link: "https://x.org/s", Title: "Story"}, now)
+	b := normalise(Feed{ID: "b"}, &gofeed.Item{GUID: "1", Link: "https://x.org/s?utm_medium=e", Title: "Story"}, now)
 	if a.Key == b.Key || a.AltKeys[0] != b.AltKeys[0] {
 		t.Errorf("cross-feed identity: a=%s %v b=%s %v", a.Key, a.AltKeys, b.Key, b.AltKeys)
+	}
+}
+
+// TestLinkIsNotIdentity: a link seen before never makes a new post look
+// seen. Posts without GUIDs that share a link (a notice board, a forum
+// bridge) differ by their text; a new GUID on a known link is a new post
+// unless its text is word for word the same.
+func TestLinkIsNotIdentity(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	f := Feed{ID: "f"}
+	keys := func(it Item) []string { return append([]string{it.Key}, it.AltKeys...) }
+	shares := func(a, b Item) bool {
+		for _, k := range keys(a) {
+			if slices.Contains(keys(b), k) {
+				return true
+			}
+		}
+		return false
+	}
+	forum1 := normalise(f, &gofeed.Item{Link: "https://forum.example.org/", Title: "Parents evening", Description: "See you there"}, now)
+	forum2 := normalise(f, &gofeed.Item{Link: "https://forum.example.org/", Title: "Re: Parents evening", Description: "I will bring a knife"}, now)
+	if shares(forum1, forum2) {
+		t.Errorf("two GUID-less posts on one link share an identity: %v %v", keys(forum1), keys(forum2))
+	}
+	rot1 := normalise(f, &gofeed.Item{GUID: "c-1", Link: "https://news.example.org/l", Title: "Fete", Description: "Cakes"}, now)
+	rot2 := normalise(f, &gofeed.Item{GUID: "c-2", Link: "https://news.example.org/l", Title: "Threat", Description: "A knife"}, now)
+	if shares(rot1, rot2) {
+		t.Errorf("a new GUID with new text on a known link shares an identity: %v %v", keys(rot1), keys(rot2))
+	}
+	copy1 := normalise(f, &gofeed.Item{GUID: "c-3", Link: "https://news.example.org/l", Title: "Fete", Description: "Cakes"}, now)
+	if !shares(rot1, copy1) {
+		t.Errorf("the same link and text under another GUID is not the same story: %v %v", keys(rot1), keys(copy1))
+	}
+	// An edit keeps its GUID's identity and changes its fingerprint.
+	edit := normalise(f, &gofeed.Item{GUID: "c-1", Link: "https://news.example.org/l", Title: "Fete", Description: "Knives"}, now)
+	if edit.Key != rot1.Key || edit.Fingerprint == rot1.Fingerprint {
+		t.Errorf("edit: key %s fingerprint %s, first %s %s", edit.Key, edit.Fingerprint, rot1.Key, rot1.Fingerprint)
+	}
+}
+
+// TestCleanFeedFields: bidi controls and control characters do not survive
+// into the title, the text or the author.
+func TestCleanFeedFields(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	e := &gofeed.Item{
+		GUID:        "1",
+		Title:       "Oakfield \u202eloohcS\u202c Primary &#x2067;x&#x2069;",
+		Description: "<p>line one\u200e\u200f\u061c</p><p>two &#27;[2J &amp;#8238;</p>",
+		Author:      &gofeed.Person{Name: "Mr \u202e25:11 8202 naJ 1 noM\u2066\x07"},
+	}
+	it := normalise(Feed{ID: "f"}, e, now)
+	if want := "Oakfield loohcS Primary x"; it.Title != want {
+		t.Errorf("title %q, want %q", it.Title, want)
+	}
+	if want := "line one\n\ntwo [2J &#8238;"; it.Text != want {
+		t.Errorf("text %q, want %q", it.Text, want)
+	}
+	if want := "Mr 25:11 8202 naJ 1 noM"; it.Author != want {
+		t.Errorf("author %q, want %q", it.Author, want)
+	}
+	for _, s := range []string{"plain ascii", "curly “quotes” – and … £5 ©", "تجربة", "tab\tand\nnewline"} {
+		if needsClean(s) || clean(s) != s {
+			t.Errorf("clean changed ordinary text %q to %q", s, clean(s))
+		}
 	}
 }

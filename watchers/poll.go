@@ -1,16 +1,13 @@
 package watchers
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/mmcdole/gofeed"
 
 	"github.com/schoolwatch/schoolwatch/store"
 )
@@ -29,6 +26,7 @@ type Sink interface {
 type Counts struct {
 	New    int // not seen before, in this feed or another
 	TooOld int // of the new ones, older than max_item_age: recorded, never alerted
+	Edited int // seen before with other text: matched again
 }
 
 // Result summarises one poll.
@@ -38,8 +36,13 @@ type Result struct {
 	Items       int // items in the document
 	New         int // of those, not seen before
 	TooOld      int // new but older than max_item_age
-	Err         error
-	Duration    time.Duration
+	Edited      int // seen before, with other text now
+	// Truncated reports that the document held more than the feed's
+	// max_items entries (Entries of them) and only the first were read.
+	Truncated bool
+	Entries   int
+	Err       error
+	Duration  time.Duration
 }
 
 // Poller polls one feed at a time; it is safe for concurrent use on
@@ -51,7 +54,9 @@ type Poller struct {
 	Log     *slog.Logger
 	Metrics *Metrics
 	Now     func() time.Time
-	// Backoff caps the delay after consecutive failures.
+	// MaxBackoff caps the delay after consecutive failures, and a stored
+	// next poll time (a wall-clock instant that a clock stepped back would
+	// otherwise put far in the future).
 	MaxBackoff time.Duration
 	// DryRun polls without reading or writing feed state (no conditional
 	// GET, nothing recorded): the once command without --send.
@@ -63,8 +68,13 @@ type Poller struct {
 
 // State returns a feed's polling state as this Poller knows it (it may be
 // newer than the store's until Flush).
+//
+// A next poll time read from the store is at most MaxBackoff away: it was
+// written by the wall clock, and if that clock has since been stepped back
+// it would otherwise hold the feed back by the size of the step. Times this
+// Poller set itself carry the monotonic clock, so they are immune.
 func (p *Poller) State(ctx context.Context, feedID string) (store.FeedState, error) {
-	return p.states.get(ctx, p.Store, feedID)
+	return p.states.get(ctx, p.Store, feedID, func() time.Time { return p.now().Add(p.maxBackoff()) })
 }
 
 // Flush writes the feed states whose writing was deferred (see states).
@@ -116,17 +126,28 @@ func (p *Poller) poll(ctx context.Context, f Feed, fetched func()) Result {
 		res.NotModified = true
 		return p.finish(ctx, res, prev, st, start)
 	}
-	parsed, err := parse(resp)
+	// A body identical to the last one processed holds nothing new,
+	// whatever its validators say (some servers send a constant ETag with
+	// changing content, others a new ETag with every response).
+	sum := bodyHash(resp.Body, f.maxItems())
+	if !p.DryRun && sum == st.BodyHash {
+		res.NotModified = true
+		st.ETag, st.LastModified = resp.ETag, resp.LastModified
+		return p.finish(ctx, res, prev, st, start)
+	}
+	parsed, rep, err := parse(resp, f.maxItems())
+	resp.Body = nil // the items are parsed: the document can go
 	if err != nil {
 		res.Err = err
 		return p.finish(ctx, res, prev, st, start)
 	}
+	p.report(f, rep)
+	res.Truncated, res.Entries = rep.Truncated, rep.Entries
 	var last map[uint64]struct{}
 	if !p.DryRun {
 		last = p.recent.seen(f.ID)
 	}
 	fps := make(map[uint64]struct{}, len(parsed.Items))
-	shared := sharedRawLinks(parsed.Items)
 	items := make([]Item, 0, len(parsed.Items))
 	for _, e := range parsed.Items {
 		if e == nil {
@@ -139,26 +160,50 @@ func (p *Poller) poll(ctx context.Context, f Feed, fetched func()) Result {
 			continue // recorded by the last poll: a duplicate
 		}
 		it := normalise(f, e, start)
-		if shared[strings.TrimSpace(e.Link)] {
-			it.AltKeys = nil
-		}
 		it.TooOld = it.Dated && f.MaxItemAge > 0 && start.Sub(it.Published) > f.MaxItemAge
 		items = append(items, it)
 	}
-	sharedLinks(items)
 	if len(items) > 0 || p.DryRun {
 		counts, err := p.Sink.Items(ctx, f, items, start)
 		if err != nil {
 			res.Err = &FetchError{Class: ClassStore, Err: err}
 			return p.finish(ctx, res, prev, st, start)
 		}
-		res.New, res.TooOld = counts.New, counts.TooOld
+		res.New, res.TooOld, res.Edited = counts.New, counts.TooOld, counts.Edited
 	}
 	if !p.DryRun {
 		p.recent.remember(f.ID, fps)
 	}
-	st.ETag, st.LastModified = resp.ETag, resp.LastModified
+	st.ETag, st.LastModified, st.BodyHash = resp.ETag, resp.LastModified, sum
 	return p.finish(ctx, res, prev, st, start)
+}
+
+// NoteTruncated is the class a successful poll leaves in the feed state's
+// error fields when the document held more entries than max_items: the
+// feed works, but not all of it was read.
+const NoteTruncated = "truncated"
+
+// report logs and counts what parsing had to do to a document: once per
+// poll, at warn, with the feed's id and never its text.
+func (p *Poller) report(f Feed, rep docReport) {
+	if len(rep.Repairs) > 0 {
+		p.log().Warn("feed document repaired", "feed", f.ID, "repairs", rep.repairs())
+		p.Metrics.repaired(f.ID, rep.Repairs)
+	}
+	if rep.Truncated {
+		p.log().Warn("feed document truncated", "feed", f.ID, "entries", rep.Entries, "max_items", f.maxItems())
+		p.Metrics.truncated(f.ID)
+	}
+}
+
+// bodyHash fingerprints a document as it was processed: its bytes and the
+// cap its entries were read under.
+func bodyHash(body []byte, maxItems int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00", maxItems)
+	h.Write(body)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
 func (p *Poller) finish(ctx context.Context, res Result, prev, st store.FeedState, start time.Time) Result {
@@ -169,7 +214,15 @@ func (p *Poller) finish(ctx context.Context, res Result, prev, st store.FeedStat
 	st.LastPoll = now
 	if res.Err == nil {
 		st.LastSuccess = now
-		st.LastError, st.ErrorClass = "", ""
+		switch {
+		case res.Truncated:
+			st.LastError = fmt.Sprintf("the document has %d entries; only the first %d were read (max_items)", res.Entries, res.Feed.maxItems())
+			st.ErrorClass = NoteTruncated
+		case res.NotModified && prev.Failures == 0 && prev.ErrorClass == NoteTruncated:
+			// The same document as last time: still truncated.
+		default:
+			st.LastError, st.ErrorClass = "", ""
+		}
 		st.Failures = 0
 		st.FailingSince = time.Time{}
 		st.NextPoll = time.Time{}
@@ -202,70 +255,6 @@ func (p *Poller) finish(ctx context.Context, res Result, prev, st store.FeedStat
 	return res
 }
 
-// sharedRawLinks returns the links that several entries with different
-// GUIDs share, as the document gives them.
-func sharedRawLinks(entries []*gofeed.Item) map[string]bool {
-	var shared map[string]bool
-	owner := make(map[string]string, len(entries))
-	for _, e := range entries {
-		if e == nil || e.Link == "" {
-			continue
-		}
-		l := strings.TrimSpace(e.Link)
-		if g, ok := owner[l]; ok && g != e.GUID {
-			if shared == nil {
-				shared = map[string]bool{}
-			}
-			shared[l] = true
-		}
-		owner[l] = e.GUID
-	}
-	return shared
-}
-
-// sharedLinks drops the link identity of items that share their link with
-// a different item of the same document: some feeds give every item the
-// site's home page as its link, and those items must not all count as one
-// story.
-func sharedLinks(items []Item) {
-	owner := make(map[string]string, len(items)) // link key -> item key
-	shared := map[string]bool{}
-	for _, it := range items {
-		for _, k := range it.AltKeys {
-			if o, ok := owner[k]; ok && o != it.Key {
-				shared[k] = true
-			}
-			owner[k] = it.Key
-		}
-	}
-	if len(shared) == 0 {
-		return
-	}
-	for i := range items {
-		items[i].AltKeys = slices.DeleteFunc(items[i].AltKeys, func(k string) bool { return shared[k] })
-	}
-}
-
-// rssTranslator skips gofeed's search for an item image, which parses
-// every item's HTML a second time (a quarter of the parse) for a field
-// schoolwatch does not use.
-var rssTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
-
-// parse sniffs the document's type (servers often send feeds as text/html
-// or application/octet-stream) and parses it.
-func parse(resp *Response) (*gofeed.Feed, error) {
-	fp := gofeed.NewParser()
-	fp.RSSTranslator = rssTranslator
-	parsed, err := fp.Parse(bytes.NewReader(resp.Body))
-	switch {
-	case errors.Is(err, gofeed.ErrFeedTypeNotDetected):
-		return nil, &FetchError{Class: ClassNotFeed, Err: fmt.Errorf("not RSS, Atom or JSON Feed (Content-Type %q)", resp.ContentType)}
-	case err != nil:
-		return nil, &FetchError{Class: ClassParse, Err: err}
-	}
-	return parsed, nil
-}
-
 func (p *Poller) log() *slog.Logger {
 	if p.Log != nil {
 		return p.Log
@@ -276,10 +265,7 @@ func (p *Poller) log() *slog.Logger {
 // backoff is how long to leave a failing feed alone: what the server asked
 // for, or exponential from one minute, capped.
 func (p *Poller) backoff(failures int, err error) time.Duration {
-	max := p.MaxBackoff
-	if max <= 0 {
-		max = 6 * time.Hour
-	}
+	max := p.maxBackoff()
 	if fe := (*FetchError)(nil); errors.As(err, &fe) && fe.RetryAfter > 0 {
 		return min(fe.RetryAfter, max)
 	}
@@ -288,6 +274,13 @@ func (p *Poller) backoff(failures int, err error) time.Duration {
 		d *= 2
 	}
 	return min(d, max)
+}
+
+func (p *Poller) maxBackoff() time.Duration {
+	if p.MaxBackoff <= 0 {
+		return 6 * time.Hour
+	}
+	return p.MaxBackoff
 }
 
 // String describes a result for logs and the once command.

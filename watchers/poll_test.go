@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,10 +215,11 @@ func TestIdentityAndDedupe(t *testing.T) {
 			rssItem{Title: "Neither GUID nor link", Desc: "<p>Just <b>text</b> &amp; more</p>"},
 			rssItem{GUID: "a-old", Title: "Old news", PubDate: old},
 		),
-		// The same story via a Google Alerts redirect, with its own GUID.
+		// The same story via a Google Alerts redirect, with its own GUID
+		// and the same text; and another post on the same link.
 		"/b": rssDoc(
-			rssItem{GUID: "tag:google.com,2013:googlealerts/feed:123", Link: "https://www.google.com/url?rct=j&sa=t&url=https://news.example.org/story%3Fid%3D7%26utm_medium%3Demail&ct=ga&usg=AOv", Title: "Story (alert)"},
-			rssItem{GUID: "b-2", Link: "https://news.example.org/other", Title: "Other"},
+			rssItem{GUID: "tag:google.com,2013:googlealerts/feed:123", Link: "https://www.google.com/url?rct=j&sa=t&url=https://news.example.org/story%3Fid%3D7%26utm_medium%3Demail&ct=ga&usg=AOv", Title: "Story"},
+			rssItem{GUID: "b-2", Link: "https://news.example.org/story?id=7", Title: "Other"},
 		),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -244,12 +246,20 @@ func TestIdentityAndDedupe(t *testing.T) {
 	if !items[3].TooOld {
 		t.Error("30-day-old item not marked too old")
 	}
-	// A second poll of the same content (no validators) finds nothing new.
+	// A second poll of the same content (no validators) is not parsed
+	// again. After a restart, the same items in another order (another
+	// body) are found recorded.
 	clock.Add(time.Minute)
-	if r := p.Poll(ctx, fa); r.Err != nil || r.New != 0 || r.Items != 4 {
-		t.Fatalf("feed a second poll = %+v, want all duplicates", r)
+	if r := p.Poll(ctx, fa); r.Err != nil || !r.NotModified {
+		t.Fatalf("feed a second poll = %+v, want not modified (the same body)", r)
 	}
-	// Feed b carries the same story through a redirect: it is not new.
+	docs["/a"] = strings.Replace(docs["/a"], "<channel>", "<channel><!-- reordered -->", 1)
+	p2, _ := newPoller(st, clock)
+	if r := p2.Poll(ctx, fa); r.Err != nil || r.New != 0 || r.Items != 4 || r.NotModified {
+		t.Fatalf("feed a after a restart = %+v, want all duplicates", r)
+	}
+	// Feed b carries the same story, word for word, through a redirect: it
+	// is not new. Another post on the same link is.
 	r = p.Poll(ctx, fb)
 	if r.Err != nil || r.Items != 2 || r.New != 1 {
 		t.Fatalf("feed b = %+v, want 1 of 2 new (the story was seen in feed a)", r)
@@ -290,22 +300,103 @@ func TestHomePageLinks(t *testing.T) {
 	}
 }
 
-// TestSameETagWith200IsNotModified: a server that ignores If-None-Match but
-// sends the same ETag costs no parse.
-func TestSameETagWith200IsNotModified(t *testing.T) {
+// TestSameETagWith200: a server that ignores If-None-Match and sends the
+// same ETag whatever its content. The same body is not parsed again; a
+// different body under the same ETag is, and its new item is found.
+func TestSameETagWith200(t *testing.T) {
 	var served atomic.Int32
+	var mu sync.Mutex
+	doc := rssDoc(rssItem{GUID: "1", Title: "one"})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served.Add(1)
 		w.Header().Set("ETag", `"same"`)
-		w.Write([]byte(rssDoc(rssItem{GUID: "1", Title: "one"})))
+		mu.Lock()
+		defer mu.Unlock()
+		w.Write([]byte(doc))
 	}))
 	defer srv.Close()
 	st := openStore(t, t.TempDir())
 	p, sink := newPoller(st, &fakeClock{t: t0})
 	f := testFeed("f", srv.URL)
-	p.Poll(context.Background(), f)
-	if r := p.Poll(context.Background(), f); !r.NotModified || sink.calls != 1 || served.Load() != 2 {
-		t.Errorf("second poll = %+v, sink calls %d", r, sink.calls)
+	ctx := context.Background()
+	if r := p.Poll(ctx, f); r.Err != nil || r.New != 1 {
+		t.Fatalf("first poll = %+v", r)
+	}
+	if r := p.Poll(ctx, f); !r.NotModified || sink.calls != 1 || served.Load() != 2 {
+		t.Errorf("same body: poll = %+v, sink calls %d, want not modified without a parse", r, sink.calls)
+	}
+	mu.Lock()
+	doc = rssDoc(rssItem{GUID: "2", Title: "two"}, rssItem{GUID: "1", Title: "one"})
+	mu.Unlock()
+	if r := p.Poll(ctx, f); r.Err != nil || r.NotModified || r.New != 1 || sink.calls != 2 {
+		t.Errorf("new body, same ETag: poll = %+v, sink calls %d, want it parsed and 1 new", r, sink.calls)
+	}
+	if got := sink.newItems(); got[len(got)-1].Title != "two" {
+		t.Errorf("last new item %q, want two", got[len(got)-1].Title)
+	}
+	// After a restart the stored hash still saves the parse.
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p2, sink2 := newPoller(st, &fakeClock{t: t0})
+	if r := p2.Poll(ctx, f); !r.NotModified || sink2.calls != 0 {
+		t.Errorf("after a restart: poll = %+v, sink calls %d, want not modified", r, sink2.calls)
+	}
+}
+
+// TestStoredNextPollIsClamped: a next poll time read from the store lies at
+// most MaxBackoff ahead, so a wall clock that was fast when it was written
+// (and has since been stepped back) does not hold the feed back.
+func TestStoredNextPollIsClamped(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	ctx := context.Background()
+	if err := st.PutFeedState(ctx, store.FeedState{FeedID: "f", Failures: 1, NextPoll: t0.Add(30 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: t0}
+	p, _ := newPoller(st, clock) // MaxBackoff: an hour
+	fs, err := p.State(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(time.Hour); !fs.NextPoll.Equal(want) {
+		t.Errorf("next poll %v, want %v (now + max backoff)", fs.NextPoll, want)
+	}
+	// The clamp happens once, at load: it does not move with the clock.
+	clock.Add(2 * time.Hour)
+	if fs, _ := p.State(ctx, "f"); !fs.NextPoll.Equal(t0.Add(time.Hour)) {
+		t.Errorf("next poll moved to %v", fs.NextPoll)
+	}
+	// A sane stored time is kept as it is.
+	st.PutFeedState(ctx, store.FeedState{FeedID: "g", Failures: 1, NextPoll: t0.Add(10 * time.Minute)})
+	p2, _ := newPoller(st, &fakeClock{t: t0})
+	if fs, _ := p2.State(ctx, "g"); !fs.NextPoll.Equal(t0.Add(10 * time.Minute)) {
+		t.Errorf("sane next poll changed to %v", fs.NextPoll)
+	}
+}
+
+// TestEditedItemIsPassedOn: an item whose text changes under its GUID
+// reaches the sink again (the store decides it is an edit).
+func TestEditedItemIsPassedOn(t *testing.T) {
+	var mu sync.Mutex
+	doc := rssDoc(rssItem{GUID: "post-77", Title: "Parents evening"})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Write([]byte(doc))
+	}))
+	defer srv.Close()
+	st := openStore(t, t.TempDir())
+	p, _ := newPoller(st, &fakeClock{t: t0})
+	f := testFeed("f", srv.URL)
+	if r := p.Poll(context.Background(), f); r.New != 1 {
+		t.Fatalf("first poll = %+v", r)
+	}
+	mu.Lock()
+	doc = rssDoc(rssItem{GUID: "post-77", Title: "I will bring a knife"})
+	mu.Unlock()
+	if r := p.Poll(context.Background(), f); r.Err != nil || r.New != 0 || r.Edited != 1 {
+		t.Errorf("poll after the edit = %+v, want 0 new and 1 edited", r)
 	}
 }
 

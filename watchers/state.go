@@ -3,6 +3,7 @@ package watchers
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/schoolwatch/schoolwatch/store"
 )
@@ -29,8 +30,9 @@ type states struct {
 	deferred map[string]bool
 }
 
-// get returns the feed's state, from memory or the store.
-func (s *states) get(ctx context.Context, st *store.Store, id string) (store.FeedState, error) {
+// get returns the feed's state, from memory or the store. A next poll time
+// read from the store is brought forward to latest() if it lies beyond it.
+func (s *states) get(ctx context.Context, st *store.Store, id string, latest func() time.Time) (store.FeedState, error) {
 	s.mu.Lock()
 	fs, ok := s.cache[id]
 	s.mu.Unlock()
@@ -40,6 +42,9 @@ func (s *states) get(ctx context.Context, st *store.Store, id string) (store.Fee
 	fs, _, err := st.FeedState(ctx, id)
 	if err != nil {
 		return fs, err
+	}
+	if limit := latest(); fs.NextPoll.After(limit) {
+		fs.NextPoll = limit
 	}
 	s.mu.Lock()
 	if cur, ok := s.cache[id]; ok {

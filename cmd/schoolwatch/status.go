@@ -54,7 +54,7 @@ func writeStatus(w io.Writer, feeds []alerts.FeedHealth, loc *time.Location) {
 	for _, h := range feeds {
 		f, st := h.Feed, h.State
 		lastErr := "-"
-		if st.Failures > 0 && st.LastError != "" {
+		if st.LastError != "" { // a failure, or a note on a working feed (truncated)
 			lastErr = st.ErrorClass
 			if lastErr == "" {
 				lastErr = "error"

@@ -60,11 +60,12 @@ func TestStatusAfterPoll(t *testing.T) {
 
 func TestWriteStatus(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
-	feeds := []watchers.Feed{{ID: "fresh"}, {ID: "ok", QuietAfter: time.Hour}, {ID: "down"}, {ID: "silent", QuietAfter: time.Hour}}
+	feeds := []watchers.Feed{{ID: "fresh"}, {ID: "ok", QuietAfter: time.Hour}, {ID: "down"}, {ID: "silent", QuietAfter: time.Hour}, {ID: "big"}}
 	states := map[string]store.FeedState{
 		"ok":     {FeedID: "ok", LastPoll: now, LastSuccess: now, LastNewItem: now, NextPoll: now.Add(15 * time.Minute), ItemsSeen: 12},
 		"down":   {FeedID: "down", LastPoll: now, LastError: "fetch: status 500\nline two", ErrorClass: "http_5xx", Failures: 3},
 		"silent": {FeedID: "silent", LastPoll: now, LastSuccess: now, LastNewItem: now.Add(-2 * time.Hour)},
+		"big":    {FeedID: "big", LastPoll: now, LastSuccess: now, LastNewItem: now, LastError: "the document has 5000 entries; only the first 1000 were read (max_items)", ErrorClass: watchers.NoteTruncated},
 	}
 	var buf bytes.Buffer
 	writeStatus(&buf, healthOf(feeds, states, now), time.UTC)
@@ -73,6 +74,7 @@ func TestWriteStatus(t *testing.T) {
 		"ok":     {"ok", "2026-11-25 08:00", "2026-11-25 08:15", "12"},
 		"down":   {"failing", "http_5xx: fetch: status 500 line two", "3"},
 		"silent": {"quiet"},
+		"big":    {"ok", "truncated: the document has 5000 entries"},
 	}
 	for _, l := range strings.Split(buf.String(), "\n")[1:] {
 		f := strings.Fields(l)

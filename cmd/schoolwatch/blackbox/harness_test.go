@@ -74,6 +74,7 @@ type config struct {
 
 type feedConfig struct {
 	ID, URL, Timeout string
+	MaxItems         int // max_items; 0 leaves the default
 }
 
 func (c config) yaml() string {
@@ -122,6 +123,9 @@ feeds:
 		fmt.Fprintf(&b, "  - { id: %s, url: %q", f.ID, f.URL)
 		if f.Timeout != "" {
 			fmt.Fprintf(&b, ", timeout: %s", f.Timeout)
+		}
+		if f.MaxItems != 0 {
+			fmt.Fprintf(&b, ", max_items: %d", f.MaxItems)
 		}
 		b.WriteString(" }\n")
 	}

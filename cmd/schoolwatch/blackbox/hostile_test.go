@@ -23,6 +23,8 @@ type hostile struct {
 	items   []item
 	// errs: its polls must fail and show in schoolwatch_polls_total.
 	errs bool
+	// maxItems: the feed's max_items (0: the default, 1,000).
+	maxItems int
 }
 
 func hostileFeeds() []hostile {
@@ -67,7 +69,7 @@ func hostileFeeds() []hostile {
 		})},
 		{id: "garbage", errs: true, handler: text("application/rss+xml", "\x00\x01\xff\xfe<<<>>>&&&;;\x1b[31m")},
 		{id: "html", errs: true, handler: text("text/html", "<!doctype html><html><body><h1>Oakfield Primary School knife</h1></body></html>")},
-		{id: "many", items: many},
+		{id: "many", items: many, maxItems: len(many)}, // a big feed, read whole as configured
 		{id: "script", items: []item{script}},
 		{id: "dates", items: []item{future, old}},
 		{id: "dups", items: []item{dupA}},
@@ -146,7 +148,7 @@ func TestHostileFeeds(t *testing.T) {
 		} else {
 			fs.Set(p, h.items...)
 		}
-		c.Feeds = append(c.Feeds, feedConfig{ID: h.id, URL: fs.URL + p, Timeout: "2s"})
+		c.Feeds = append(c.Feeds, feedConfig{ID: h.id, URL: fs.URL + p, Timeout: "2s", MaxItems: h.maxItems})
 	}
 	want := expect{}
 	want.add("oak", "TKgood-1")
