@@ -12,18 +12,28 @@ import (
 
 // Config is the whole schoolwatch configuration.
 type Config struct {
-	Timezone string         `yaml:"timezone"`
-	Store    Store          `yaml:"store"`
-	HTTP     HTTP           `yaml:"http"`
-	Mail     Mail           `yaml:"mail"`
-	Guidance Guidance       `yaml:"guidance"`
-	Defaults FeedDefaults   `yaml:"defaults"`
-	Polling  Polling        `yaml:"polling"`
-	Roles    []string       `yaml:"roles"` // extra leader roles on top of KnownRoles
-	Schools  []School       `yaml:"schools"`
-	Feeds    []Feed         `yaml:"feeds"`
-	Rules    []Rule         `yaml:"rules"`
-	Location *time.Location `yaml:"-"` // Timezone, loaded
+	Timezone string       `yaml:"timezone"`
+	Store    Store        `yaml:"store"`
+	HTTP     HTTP         `yaml:"http"`
+	Mail     Mail         `yaml:"mail"`
+	Guidance Guidance     `yaml:"guidance"`
+	Defaults FeedDefaults `yaml:"defaults"`
+	Polling  Polling      `yaml:"polling"`
+	Roles    []string     `yaml:"roles"` // extra leader roles on top of KnownRoles
+	Schools  []School     `yaml:"schools"`
+	Feeds    []Feed       `yaml:"feeds"`
+	Rules    []Rule       `yaml:"rules"`
+	// RulesBuiltin, when false, turns the built-in starter rule pack off;
+	// unset or true, Rules are merged over it (see mergeBuiltin).
+	RulesBuiltin *bool `yaml:"rules_builtin"`
+	// Terms are named term lists (@name in queries), over the pack's.
+	Terms map[string][]string `yaml:"terms"`
+	// TermLists are the effective term lists: the pack's, replaced or
+	// extended by Terms.
+	TermLists rules.TermLists `yaml:"-"`
+	// PackVersion is the built-in rule pack's version ("" when turned off).
+	PackVersion string         `yaml:"-"`
+	Location    *time.Location `yaml:"-"` // Timezone, loaded
 
 	// File is the path the config was loaded from ("" for an in-memory one).
 	File string `yaml:"-"`
@@ -172,7 +182,17 @@ type Rule struct {
 	Guidance string   `yaml:"guidance"`
 	Notify   []string `yaml:"notify"`
 	Delivery string   `yaml:"delivery"`
+	// Source says where the rule comes from: SourceConfig, SourceBuiltin
+	// or SourceOverride.
+	Source string `yaml:"-"`
 }
+
+// Where a rule comes from, for `schoolwatch rules`.
+const (
+	SourceConfig   = "config"
+	SourceBuiltin  = "built-in"
+	SourceOverride = "config, replaces built-in"
+)
 
 // KnownRoles are the leader roles every config may use.
 var KnownRoles = []string{"head", "deputy", "dsl", "deputy_dsl", "chair", "governor", "business_manager", "office", "comms", "it", "hr", "trust"}

@@ -132,6 +132,7 @@ func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 	}
 	c.File = name
 	errs = append(errs, c.expand(data)...)
+	errs = append(errs, c.mergeBuiltin()...)
 	c.applyDefaults()
 	errs = append(errs, c.validate()...)
 	errs = append(errs, c.check(errs, checks)...)

@@ -84,7 +84,7 @@ func (p *Plan) compile(cfg *config.Config, now time.Time) yamlpos.Errors {
 			errs = append(errs, yamlpos.Errorf("", 0, fmt.Sprintf("rules[%d].guidance", i), "unknown guidance section %q (known: %s)", r.Guidance, strings.Join(sectionIDs(pack), ", ")))
 		}
 	}
-	p.Matcher, err = rules.Compile(ruleSchools(cfg), p.Rules)
+	p.Matcher, err = rules.CompileLists(ruleSchools(cfg), p.Rules, cfg.TermLists)
 	errs.Add(err)
 
 	if cfg.HTTP.WebConfig != "" {

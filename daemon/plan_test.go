@@ -83,6 +83,7 @@ func TestCompileFillsInGuidance(t *testing.T) {
     name: Oak Academy
     town: Ashford
     leaders: [{ email: head@oak.example, roles: [head] }]
+rules_builtin: false
 rules:
   - { id: bully, query: bullied, category: pupil-bullying }
   - { id: other, query: gossip }

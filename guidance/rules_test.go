@@ -1,7 +1,6 @@
 package guidance
 
 import (
-	"os"
 	"slices"
 	"testing"
 
@@ -10,17 +9,11 @@ import (
 	"github.com/schoolwatch/schoolwatch/rules"
 )
 
-// exampleConfig holds the default rules users start from.
-const exampleConfig = "../schoolwatch.example.yml"
-
-// exampleRules reads only the rules block, so this test does not depend on
-// the config package.
+// exampleRules reads the built-in starter rule pack, the default rules
+// users start from (the example config only replaces one of them).
 func exampleRules(t *testing.T) []exampleRule {
 	t.Helper()
-	src, err := os.ReadFile(exampleConfig)
-	if err != nil {
-		t.Fatalf("read the example config: %v", err)
-	}
+	src := rules.BuiltinPack()
 	var cfg struct {
 		Rules []struct {
 			ID       string         `yaml:"id"`
@@ -29,7 +22,7 @@ func exampleRules(t *testing.T) []exampleRule {
 		} `yaml:"rules"`
 	}
 	if err := yaml.Unmarshal(src, &cfg); err != nil {
-		t.Fatalf("%s: %v", exampleConfig, err)
+		t.Fatalf("%s: %v", rules.BuiltinPackFile, err)
 	}
 	var out []exampleRule
 	for _, r := range cfg.Rules {

@@ -304,5 +304,7 @@ func (m *Matcher) evidence(sc *scratch, ts []termSpan) []Span {
 		}
 		return strings.Compare(a.Term, b.Term)
 	})
-	return slices.Compact(out)
+	// One piece of text is one piece of evidence, even when two terms
+	// match it ("pupil" through its inflection, and "pupils").
+	return slices.CompactFunc(out, func(a, b Span) bool { return a.Start == b.Start && a.End == b.End })
 }

@@ -33,7 +33,7 @@ func TestStatusAfterPoll(t *testing.T) {
 	dead.Close()
 	cfg := demoConfig(t, dir, feeds.URL, "")
 	b, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(b), "rules:\n", "  - id: gone\n    url: "+deadURL+"/feed.xml\nrules:\n", 1)), 0o600)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "\nfeeds:\n", "\nfeeds:\n  - id: gone\n    url: "+deadURL+"/feed.xml\n", 1)), 0o600)
 	if _, stderr, code := run(t, "once", "--send", "-config", cfg); code != 0 {
 		t.Fatalf("once: exit %d: %s", code, stderr)
 	}
