@@ -2,26 +2,42 @@ package config
 
 import (
 	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/schoolwatch/schoolwatch/guidance"
+	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // Config is the whole schoolwatch configuration.
 type Config struct {
-	Timezone string         `yaml:"timezone"`
-	Store    Store          `yaml:"store"`
-	HTTP     HTTP           `yaml:"http"`
-	Mail     Mail           `yaml:"mail"`
-	Guidance Guidance       `yaml:"guidance"`
-	Defaults FeedDefaults   `yaml:"defaults"`
-	Polling  Polling        `yaml:"polling"`
-	Roles    []string       `yaml:"roles"` // extra leader roles on top of KnownRoles
-	Schools  []School       `yaml:"schools"`
-	Feeds    []Feed         `yaml:"feeds"`
-	Rules    []Rule         `yaml:"rules"`
-	Location *time.Location `yaml:"-"` // Timezone, loaded
+	Timezone string       `yaml:"timezone"`
+	Store    Store        `yaml:"store"`
+	HTTP     HTTP         `yaml:"http"`
+	Mail     Mail         `yaml:"mail"`
+	Guidance Guidance     `yaml:"guidance"`
+	Defaults FeedDefaults `yaml:"defaults"`
+	Polling  Polling      `yaml:"polling"`
+	Roles    []string     `yaml:"roles"` // extra leader roles on top of KnownRoles
+	Schools  []School     `yaml:"schools"`
+	Feeds    []Feed       `yaml:"feeds"`
+	Rules    []Rule       `yaml:"rules"`
+	// RulesBuiltin, when false, turns the built-in starter rule pack off;
+	// unset or true, Rules are merged over it (see mergeBuiltin).
+	RulesBuiltin *bool `yaml:"rules_builtin"`
+	// Terms are named term lists (@name in queries), over the pack's.
+	Terms map[string][]string `yaml:"terms"`
+	// TermLists are the effective term lists: the pack's, replaced or
+	// extended by Terms.
+	TermLists rules.TermLists `yaml:"-"`
+	// PackVersion is the built-in rule pack's version ("" when turned off).
+	PackVersion string         `yaml:"-"`
+	Location    *time.Location `yaml:"-"` // Timezone, loaded
 
 	// File is the path the config was loaded from ("" for an in-memory one).
 	File string `yaml:"-"`
-	pos  positions
+	pos  yamlpos.Lines
 }
 
 // Store configures persistence.
@@ -53,6 +69,11 @@ type Mail struct {
 	HeartbeatSchedule string `yaml:"heartbeat_schedule"`
 	// SubjectPrefix starts every subject; default "[schoolwatch]".
 	SubjectPrefix string `yaml:"subject_prefix"`
+
+	// DigestCron and HeartbeatCron are DigestSchedule and
+	// HeartbeatSchedule, parsed once by Load.
+	DigestCron    cron.Schedule `yaml:"-"`
+	HeartbeatCron cron.Schedule `yaml:"-"`
 }
 
 // SMTP configures an SMTP relay.
@@ -77,20 +98,10 @@ type Retry struct {
 
 // Guidance configures the advice pack.
 type Guidance struct {
-	Dir      string    `yaml:"dir"`
-	Contacts []Contact `yaml:"contacts"`
-}
-
-// Contact is a local source of help shown in every alert.
-type Contact struct {
-	Name     string `yaml:"name"`
-	Phone    string `yaml:"phone"`
-	Email    string `yaml:"email"`
-	URL      string `yaml:"url"`
-	Hours    string `yaml:"hours"`
-	Area     string `yaml:"area"`
-	Notes    string `yaml:"notes"`
-	Verified Date   `yaml:"verified"`
+	Dir string `yaml:"dir"`
+	// Contacts are local sources of help shown in every alert, written with
+	// the keys of the built-in pack's contacts.yml (less "local").
+	Contacts []guidance.Contact `yaml:"contacts"`
 }
 
 // Polling bounds how hard schoolwatch polls, across all feeds.
@@ -157,9 +168,12 @@ type Feed struct {
 	QuietAfter Duration `yaml:"quiet_after"`
 	// MaxItems overrides defaults.max_items for this feed.
 	MaxItems int `yaml:"max_items"`
+	// Cron is Schedule (or defaults.schedule), parsed once by Load.
+	Cron cron.Schedule `yaml:"-"`
 }
 
-// Rule is one keyword rule.
+// Rule is one keyword rule. Category, Severity and Delivery hold values of
+// rules.Category, rules.Severity and rules.Delivery once Load succeeds.
 type Rule struct {
 	ID       string   `yaml:"id"`
 	Query    string   `yaml:"query"`
@@ -168,19 +182,32 @@ type Rule struct {
 	Guidance string   `yaml:"guidance"`
 	Notify   []string `yaml:"notify"`
 	Delivery string   `yaml:"delivery"`
+	// Source says where the rule comes from: SourceConfig, SourceBuiltin
+	// or SourceOverride.
+	Source string `yaml:"-"`
 }
+
+// Where a rule comes from, for `schoolwatch rules`.
+const (
+	SourceConfig   = "config"
+	SourceBuiltin  = "built-in"
+	SourceOverride = "config, replaces built-in"
+)
 
 // KnownRoles are the leader roles every config may use.
 var KnownRoles = []string{"head", "deputy", "dsl", "deputy_dsl", "chair", "governor", "business_manager", "office", "comms", "it", "hr", "trust"}
 
-// Categories are the rule categories.
-var Categories = []string{"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media", "impersonation", "staff-abuse", "sexual-images", "hate-abuse", "bomb-threats", "doxxing", "self-harm-and-suicide", "pupil-bullying", "scams", "misinformation", "other"}
-
-// Severities, most severe first.
-var Severities = []string{"critical", "high", "normal", "low"}
-
-// Deliveries are the ways a finding reaches a leader.
-var Deliveries = []string{"immediate", "digest"}
+// Categories, Severities and Deliveries are rules.Categories,
+// rules.Severities and rules.Deliveries as strings, which is what a Rule
+// holds. Their one list is in package rules.
+//
+// Deprecated: use the rules lists; these stay while alerts ranks
+// severities as strings (alerts.SeverityRank).
+var (
+	Categories = rules.Names(rules.Categories)
+	Severities = rules.Names(rules.Severities)
+	Deliveries = rules.Names(rules.Deliveries)
+)
 
 // TLS modes for SMTP.
 var TLSModes = []string{"none", "starttls", "tls"}

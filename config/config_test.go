@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // minimal is the smallest valid config; broken cases are built from it.
@@ -74,6 +77,45 @@ rules:
 	}
 }
 
+// TestContacts decodes guidance.contacts into guidance.Contact, the one
+// contact type, with the keys of the built-in contacts.yml.
+func TestContacts(t *testing.T) {
+	c, err := Parse("c.yml", []byte(minimal+`guidance:
+  contacts:
+    - name: Surrey LADO
+      phone: "0300 123 1650"
+      area: Surrey
+      url: https://www.surreyscp.org.uk/lado/
+      verified: 2026-03-02
+    - { id: report-form, name: Trust report form, web: "https://trust.example.org/report" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := c.Guidance.Contacts
+	if len(cs) != 2 || cs[0].Name != "Surrey LADO" || cs[0].Verified.Format(time.DateOnly) != "2026-03-02" || cs[0].Verified.Err() != nil {
+		t.Fatalf("contacts = %+v", cs)
+	}
+	if cs[1].ID != "report-form" || cs[1].Web != "https://trust.example.org/report" || !cs[1].Verified.IsZero() || cs[1].Configured {
+		t.Errorf("second contact = %+v", cs[1])
+	}
+	_, err = Parse("c.yml", []byte(minimal+`guidance:
+  contacts:
+    - { id: a, name: A, local: Your LADO, web: "ftp://x" }
+    - { id: a, name: B, Configured: true }
+`))
+	for _, want := range []string{
+		"c.yml:8: guidance.contacts[0].local: unknown key",
+		`c.yml:8: guidance.contacts[0].web: bad URL "ftp://x"`,
+		`c.yml:9: guidance.contacts[1].id: duplicate id "a" (also at c.yml:8)`,
+		"c.yml:9: guidance.contacts[1].Configured: unknown key",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error\n%v\ndoes not contain\n%s", err, want)
+		}
+	}
+}
+
 func TestFeedOverridesDefaults(t *testing.T) {
 	c, err := Parse("f.yml", []byte(minimal+`defaults: { schedule: "@every 5m", timeout: 7s, max_item_age: 1d, max_items: 200 }
 feeds:
@@ -89,6 +131,20 @@ feeds:
 	}
 	if b.Schedule != "*/2 * * * *" || b.Timeout.Duration != 3*time.Second || b.QuietAfter.Duration != 0 || !b.QuietAfter.Set || b.MaxItems != 5000 {
 		t.Errorf("feed b overrides lost: %+v", b)
+	}
+	// Load parses each schedule once, the default one too.
+	at := time.Date(2026, 3, 2, 5, 59, 0, 0, time.UTC)
+	if a.Cron == nil || b.Cron == nil || c.Mail.DigestCron == nil || c.Mail.HeartbeatCron == nil {
+		t.Fatalf("schedules not parsed: %+v %+v %+v", a.Cron, b.Cron, c.Mail)
+	}
+	if got := a.Cron.Next(at).Sub(at); got != 5*time.Minute {
+		t.Errorf("feed a polls %v after, want 5m (defaults.schedule)", got)
+	}
+	if got := b.Cron.Next(at).Format("15:04"); got != "06:00" {
+		t.Errorf("feed b next polls at %s, want 06:00", got)
+	}
+	if got := c.Mail.DigestCron.Next(at).Format("Mon 15:04"); got != "Mon 07:00" {
+		t.Errorf("digest next at %s, want Mon 07:00 (the default)", got)
 	}
 }
 
@@ -166,7 +222,7 @@ func TestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("config accepted")
 			}
-			var errs Errors
+			var errs yamlpos.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("error is %T, want Errors", err)
 			}
@@ -201,5 +257,59 @@ func TestDurationDays(t *testing.T) {
 		if d.err != nil || d.Duration != want {
 			t.Errorf("%s: got %v, %v", in, d.Duration, d.err)
 		}
+	}
+}
+
+// TestChecks: a Check runs in the same pass as validation, even on a config
+// with problems; its problems are located by field and sorted in with
+// validation's, less those on a field validation already reported; it does
+// not run when the YAML cannot be decoded.
+func TestChecks(t *testing.T) {
+	ran := 0
+	check := func(c *Config) yamlpos.Errors {
+		ran++
+		return yamlpos.Errors{
+			{Field: "rules[0].query", Msg: "col 1: compiler says so"},         // validation said "is required"
+			{Field: "feeds", Msg: "cannot expand"},                            // validation spoke about feeds[0].url
+			{Field: "rules[0].guidance", Msg: "unknown guidance section"},     // kept
+			{Field: "schools[0].name", Msg: "has no letters or digits"},       // kept, earlier line
+			{File: "pack/a.md", Line: 3, Field: "id", Msg: "already located"}, // kept as is
+		}
+	}
+	_, err := Parse("c.yml", []byte(minimal+`feeds:
+  - { id: f, url: "gopher://x" }
+rules:
+  - id: r
+    query: ""
+    guidance: nowhere
+`), check)
+	if ran != 1 {
+		t.Fatalf("check ran %d times, want once", ran)
+	}
+	var got []string
+	var errs yamlpos.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %v is not yamlpos.Errors", err)
+	}
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{ // by file, then line
+		"c.yml:3: schools[0].name: has no letters or digits",
+		`c.yml:7: feeds[0].url: bad URL "gopher://x": scheme must be one of http, https, file`,
+		"c.yml:10: rules[0].query: is required",
+		"c.yml:11: rules[0].guidance: unknown guidance section",
+		"pack/a.md:3: id: already located",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	ran = 0
+	if _, err := Parse("c.yml", []byte("schools: [\n"), check); err == nil || ran != 0 {
+		t.Errorf("broken YAML: err %v, check ran %d times, want an error and no run", err, ran)
+	}
+	if _, err := Parse("c.yml", []byte(minimal), func(*Config) yamlpos.Errors { return nil }); err != nil {
+		t.Errorf("a check with nothing to say failed a good config: %v", err)
 	}
 }

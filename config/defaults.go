@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/rules"
+)
 
 // Defaults, in one place. The README's configuration table lists them.
 const (
@@ -25,9 +29,9 @@ const (
 	DefaultJitter         = 5 * time.Minute
 	DefaultMaxBackoff     = 6 * time.Hour
 	DefaultSubjectPrefix  = "[schoolwatch]"
-	DefaultSeverity       = "normal"
-	DefaultCategory       = "other"
-	DefaultDelivery       = "immediate"
+	DefaultSeverity       = string(rules.Normal)
+	DefaultCategory       = string(rules.OtherCategory)
+	DefaultDelivery       = string(rules.Immediate)
 )
 
 // DefaultMaxItems caps the entries read from one feed document: a 10 MiB

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,52 +16,71 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // MaxFileSize bounds the config file; a larger one is surely a mistake.
 const MaxFileSize = 16 << 20
 
-// Error is one configuration problem.
-type Error struct {
-	File  string
-	Line  int
-	Field string // e.g. "rules[2].query"; "" for a syntax error
-	Msg   string
-}
-
-func (e Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// Errors is every problem found in a config, in file order.
-type Errors []Error
-
-func (es Errors) Error() string {
-	msgs := make([]string, len(es))
-	for i, e := range es {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Load reads, decodes, expands, defaults and validates the config at path.
-// The error, when not nil, is an Errors listing every problem.
-func Load(path string) (*Config, error) {
+// Load reads, decodes, expands, defaults and validates the config at path,
+// then runs checks on it. The error, when not nil, is a yamlpos.Errors
+// listing every problem, validation's and the checks' together, sorted by
+// line. A Config is returned only when there are none.
+func Load(path string, checks ...Check) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: err.Error()}}
+		return nil, yamlpos.Errors{{File: path, Msg: err.Error()}}
 	}
-	return Parse(path, data)
+	return Parse(path, data, checks...)
+}
+
+// A Check finds problems that take more than the config to find:
+// daemon.Compile checks each rule's guidance section against the guidance
+// pack, compiles the rule queries and expands the feeds.
+//
+// Load runs its checks once the config is decoded and defaulted, even when
+// validation has found problems, so that one run reports them all, from a
+// malformed email to a missing parenthesis in a query. A check must
+// therefore cope with a config that is not valid. It names each problem by
+// Field ("rules[2].query") and Load adds the file and line. A problem on a
+// field that validation already reported, or on a field inside or around
+// it, is dropped: one mistake, one message (an empty query is "is
+// required", not also the compiler's "empty query").
+//
+// Checks do not run on a config that could not be decoded at all, such as
+// a YAML syntax error.
+type Check func(*Config) yamlpos.Errors
+
+// check runs checks on c and returns their problems, located, less those on
+// fields that found already covers.
+func (c *Config) check(found yamlpos.Errors, checks []Check) yamlpos.Errors {
+	var out yamlpos.Errors
+	for _, check := range checks {
+		for _, e := range check(c) {
+			if slices.ContainsFunc(found, func(f yamlpos.Error) bool { return overlap(f.Field, e.Field) }) {
+				continue
+			}
+			if e.File == "" {
+				e.File, e.Line = c.File, c.pos.Line(e.Field)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// overlap reports whether fields a and b are the same, or one is inside
+// the other ("feeds" and "feeds[0].url").
+func overlap(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	inside := func(inner, outer string) bool {
+		rest, ok := strings.CutPrefix(inner, outer)
+		return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
+	}
+	return inside(a, b) || inside(b, a)
 }
 
 func readFile(path string) ([]byte, error) {
@@ -84,54 +103,50 @@ var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
 
 // Parse is Load for config bytes already read; name is used in messages and
 // relative paths in the config are resolved against its directory.
-func Parse(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil, Errors{yamlError(name, err)}
+		return nil, yamlpos.Errors{yamlError(name, err)}
 	}
-	c := &Config{File: name, pos: positions{}}
-	var errs Errors
+	c := &Config{File: name, pos: yamlpos.Lines{}}
+	var errs yamlpos.Errors
 	var root ast.Node
 	if len(file.Docs) > 0 {
 		root = file.Docs[0].Body
 	}
 	if len(file.Docs) > 1 {
-		errs = append(errs, Error{File: name, Line: 1, Msg: "config must be a single YAML document"})
+		errs = append(errs, yamlpos.Error{File: name, Line: 1, Msg: "config must be a single YAML document"})
 	}
 	if root != nil {
-		if _, ok := unwrap(root).(*ast.MappingNode); !ok {
-			if _, ok := unwrap(root).(*ast.MappingValueNode); !ok {
-				return nil, Errors{{File: name, Line: nodeLine(root), Msg: "config must be a YAML mapping"}}
+		if _, ok := yamlpos.Unwrap(root).(*ast.MappingNode); !ok {
+			if _, ok := yamlpos.Unwrap(root).(*ast.MappingValueNode); !ok {
+				return nil, yamlpos.Errors{{File: name, Line: yamlpos.NodeLine(root), Msg: "config must be a YAML mapping"}}
 			}
 		}
-		c.pos.walk(root, "", reflect.TypeOf(Config{}), func(line int, field, msg string) {
-			errs = append(errs, Error{File: name, Line: line, Field: field, Msg: msg})
-		})
+		errs = append(errs, c.locate(root)...)
 		if err := decode(root, c); err != nil {
 			errs = append(errs, yamlError(name, err))
-			sortErrors(errs)
+			errs.Sort()
 			return nil, errs
 		}
 	}
 	c.File = name
 	errs = append(errs, c.expand(data)...)
+	errs = append(errs, c.mergeBuiltin()...)
 	c.applyDefaults()
 	errs = append(errs, c.validate()...)
+	errs = append(errs, c.check(errs, checks)...)
 	if len(errs) > 0 {
-		sortErrors(errs)
+		errs.Sort()
 		return nil, errs
 	}
 	return c, nil
 }
 
-func sortErrors(errs Errors) {
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-}
-
-func yamlError(name string, err error) Error {
+func yamlError(name string, err error) yamlpos.Error {
 	msg := yaml.FormatError(err, false, false)
 	msg = strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])
-	e := Error{File: name, Msg: msg}
+	e := yamlpos.Error{File: name, Msg: msg}
 	if m := yamlPosRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = strings.TrimSpace(msg[len(m[0]):])
@@ -142,7 +157,7 @@ func yamlError(name string, err error) Error {
 // Where returns "file:line" for a field path such as "rules[2].query",
 // falling back to the nearest enclosing field that appears in the file.
 func (c *Config) Where(field string) string {
-	line := c.pos.line(field)
+	line := c.pos.Line(field)
 	if line == 0 {
 		return c.File
 	}
@@ -150,8 +165,8 @@ func (c *Config) Where(field string) string {
 }
 
 // Errorf returns an Error for field, located in the file.
-func (c *Config) Errorf(field, format string, args ...any) Error {
-	return Error{File: c.File, Line: c.pos.line(field), Field: field, Msg: fmt.Sprintf(format, args...)}
+func (c *Config) Errorf(field, format string, args ...any) yamlpos.Error {
+	return yamlpos.Errorf(c.File, c.pos.Line(field), field, format, args...)
 }
 
 // Resolve makes a path from the config relative to the config file's folder.
@@ -162,92 +177,41 @@ func (c *Config) Resolve(p string) string {
 	return filepath.Join(filepath.Dir(c.File), p)
 }
 
-// positions maps field paths to the line they are written on.
-type positions map[string]int
-
-func (p positions) line(field string) int {
-	for field != "" {
-		if l, ok := p[field]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(field, ".[")
-		if i < 0 {
-			break
-		}
-		field = field[:i]
-	}
-	return 0
-}
-
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch v := n.(type) {
-		case *ast.TagNode:
-			n = v.Value
-		case *ast.AnchorNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-}
-
-func nodeLine(n ast.Node) int {
-	if n == nil || n.GetToken() == nil {
-		return 0
-	}
-	return n.GetToken().Position.Line
-}
-
 var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()
 
-// walk records the line of every field and reports keys that t has no
-// field for, so that a typo is an error rather than a silently ignored key.
-func (p positions) walk(n ast.Node, path string, t reflect.Type, report func(line int, field, msg string)) {
-	n = unwrap(n)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if reflect.PointerTo(t).Implements(textUnmarshaler) {
-		return
-	}
-	var pairs []*ast.MappingValueNode
-	switch v := n.(type) {
-	case *ast.MappingNode:
-		pairs = v.Values
-	case *ast.MappingValueNode:
-		pairs = []*ast.MappingValueNode{v}
-	case *ast.SequenceNode:
-		if t.Kind() != reflect.Slice {
-			return
+// locate records the line of every key and list item, and reports keys that
+// the schema has no field for, so that a typo is an error rather than a
+// silently ignored key.
+func (c *Config) locate(root ast.Node) yamlpos.Errors {
+	var errs yamlpos.Errors
+	types := map[string]reflect.Type{"": reflect.TypeOf(Config{})} // by path
+	yamlpos.Walk(root, func(k yamlpos.Key) bool {
+		c.pos[k.Path] = k.Line
+		t := types[k.Parent]
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
 		}
-		for i, item := range v.Values {
-			ip := fmt.Sprintf("%s[%d]", path, i)
-			p[ip] = nodeLine(item)
-			p.walk(item, ip, t.Elem(), report)
+		switch {
+		case t == nil || reflect.PointerTo(t).Implements(textUnmarshaler):
+			return false // a value decoded as a whole, such as a Duration
+		case k.Name == "":
+			if t.Kind() != reflect.Slice {
+				return false
+			}
+			types[k.Path] = t.Elem()
+			return true
+		case t.Kind() != reflect.Struct:
+			return false
 		}
-		return
-	default:
-		return
-	}
-	if t.Kind() != reflect.Struct {
-		return
-	}
-	for _, kv := range pairs {
-		key := strings.Trim(kv.Key.String(), `"'`)
-		fp := key
-		if path != "" {
-			fp = path + "." + key
-		}
-		line := nodeLine(kv.Key)
-		p[fp] = line
-		f, ok := fieldByTag(t, key)
+		f, ok := fieldByTag(t, k.Name)
 		if !ok {
-			report(line, fp, "unknown key"+suggest(t, key))
-			continue
+			errs = append(errs, c.Errorf(k.Path, "unknown key%s", suggest(t, k.Name)))
+			return false
 		}
-		p.walk(kv.Value, fp, f.Type, report)
-	}
+		types[k.Path] = f.Type
+		return true
+	})
+	return errs
 }
 
 func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
@@ -282,8 +246,8 @@ var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // expand replaces ${VAR} in every string value with the environment
 // variable's value and reads password_file. A variable that is not set is an
 // error: silently sending mail with an empty password helps nobody.
-func (c *Config) expand(data []byte) Errors {
-	var errs Errors
+func (c *Config) expand(data []byte) yamlpos.Errors {
+	var errs yamlpos.Errors
 	var walk func(v reflect.Value, path string)
 	walk = func(v reflect.Value, path string) {
 		switch v.Kind() {
@@ -426,7 +390,7 @@ func bare(err error) error {
 func decode(root ast.Node, c *Config) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("[%d:1] cannot decode this YAML: %v", nodeLine(root), r)
+			err = fmt.Errorf("[%d:1] cannot decode this YAML: %v", yamlpos.NodeLine(root), r)
 		}
 	}()
 	return yaml.NodeToValue(root, c)

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // CronParser is the schedule syntax: five fields, or @every/@daily descriptors.
@@ -19,7 +22,7 @@ var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 type validator struct {
 	c    *Config
-	errs Errors
+	errs yamlpos.Errors
 }
 
 func (v *validator) errorf(field, format string, args ...any) {
@@ -42,10 +45,13 @@ func (v *validator) duration(field string, d Duration, positive bool) {
 	}
 }
 
-func (v *validator) schedule(field, spec string) {
-	if _, err := CronParser.Parse(spec); err != nil {
+// schedule parses a cron schedule, the one time it is parsed.
+func (v *validator) schedule(field, spec string) cron.Schedule {
+	s, err := CronParser.Parse(spec)
+	if err != nil {
 		v.errorf(field, "invalid schedule %q: %v", spec, err)
 	}
+	return s
 }
 
 func (v *validator) email(field, addr string, required bool) {
@@ -109,7 +115,7 @@ func (v *validator) id(field, id string, seen map[string]string) {
 }
 
 // validate checks the defaulted config and returns every problem.
-func (c *Config) validate() Errors {
+func (c *Config) validate() yamlpos.Errors {
 	v := &validator{c: c}
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil {
@@ -133,8 +139,8 @@ func (c *Config) validate() Errors {
 	if v.present("mail.operator") {
 		v.email("mail.operator", m.Operator, false)
 	}
-	v.schedule("mail.digest_schedule", m.DigestSchedule)
-	v.schedule("mail.heartbeat_schedule", m.HeartbeatSchedule)
+	m.DigestCron = v.schedule("mail.digest_schedule", m.DigestSchedule)
+	m.HeartbeatCron = v.schedule("mail.heartbeat_schedule", m.HeartbeatSchedule)
 	v.duration("mail.group_wait", m.GroupWait, false)
 	v.duration("mail.retry.initial", m.Retry.Initial, true)
 	v.duration("mail.retry.max", m.Retry.Max, true)
@@ -154,8 +160,12 @@ func (c *Config) validate() Errors {
 		v.duration("mail.smtp.timeout", s.Timeout, true)
 	}
 
+	seen := map[string]string{}
 	for i, ct := range c.Guidance.Contacts {
 		p := fmt.Sprintf("guidance.contacts[%d]", i)
+		if ct.ID != "" {
+			v.id(p+".id", ct.ID, seen)
+		}
 		if ct.Name == "" {
 			v.errorf(p+".name", "is required")
 		}
@@ -163,13 +173,16 @@ func (c *Config) validate() Errors {
 		if ct.URL != "" {
 			v.url(p+".url", ct.URL, "http", "https")
 		}
-		if ct.Verified.err != nil {
-			v.errorf(p+".verified", "%v", ct.Verified.err)
+		if ct.Web != "" {
+			v.url(p+".web", ct.Web, "http", "https")
+		}
+		if err := ct.Verified.Err(); err != nil {
+			v.errorf(p+".verified", "%v", err)
 		}
 	}
 
 	d := &c.Defaults
-	v.schedule("defaults.schedule", d.Schedule)
+	defaultCron := v.schedule("defaults.schedule", d.Schedule)
 	v.duration("defaults.timeout", d.Timeout, true)
 	v.duration("defaults.max_item_age", d.MaxItemAge, true)
 	v.duration("defaults.quiet_after", d.QuietAfter, false)
@@ -190,7 +203,7 @@ func (c *Config) validate() Errors {
 	if len(c.Schools) == 0 {
 		v.errorf("schools", "at least one school is required")
 	}
-	seen := map[string]string{}
+	seen = map[string]string{}
 	for i, s := range c.Schools {
 		p := fmt.Sprintf("schools[%d]", i)
 		v.id(p+".id", s.ID, seen)
@@ -239,8 +252,9 @@ func (c *Config) validate() Errors {
 		} else {
 			v.url(p+".url", f.URL, "http", "https", "file")
 		}
+		f.Cron = defaultCron
 		if v.present(p + ".schedule") {
-			v.schedule(p+".schedule", f.Schedule)
+			f.Cron = v.schedule(p+".schedule", f.Schedule)
 		}
 		v.duration(p+".timeout", f.Timeout, true)
 		v.duration(p+".max_item_age", f.MaxItemAge, true)
@@ -264,9 +278,9 @@ func (c *Config) validate() Errors {
 		if strings.TrimSpace(r.Query) == "" {
 			v.errorf(p+".query", "is required")
 		}
-		v.oneOf(p+".category", r.Category, Categories)
-		v.oneOf(p+".severity", r.Severity, Severities)
-		v.oneOf(p+".delivery", r.Delivery, Deliveries)
+		v.oneOf(p+".category", r.Category, rules.Names(rules.Categories))
+		v.oneOf(p+".severity", r.Severity, rules.Names(rules.Severities))
+		v.oneOf(p+".delivery", r.Delivery, rules.Names(rules.Deliveries))
 		for k, n := range r.Notify {
 			v.oneOf(fmt.Sprintf("%s.notify[%d]", p, k), n, roles)
 		}

@@ -12,26 +12,39 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
-// Contact is a source of help shown in alerts.
+// Contact is a source of help shown in alerts. It is one type wherever a
+// contact is written: an entry of the built-in contacts.yml and of
+// guidance.contacts in config decode into it, with the same keys.
 type Contact struct {
-	ID, Name, Phone, Email, URL, Hours, Area, Notes string // Area e.g. "Kent", "England", "UK"
+	// ID names the contact for sections to point to. A configured contact
+	// with a built-in one's ID (or name, or email) replaces it.
+	ID    string `yaml:"id"`
+	Name  string `yaml:"name"`
+	Phone string `yaml:"phone"`
+	Email string `yaml:"email"`
+	// URL is the public page the details were checked against.
+	URL string `yaml:"url"`
 	// Web is where to use the service online (a report form or the
-	// service's own site), for services reached through the web; URL is the
-	// public page the details were checked against.
-	Web string
+	// service's own site), for services reached through the web.
+	Web   string `yaml:"web"`
+	Hours string `yaml:"hours"`
+	Area  string `yaml:"area"` // e.g. "Kent", "England", "UK"
+	Notes string `yaml:"notes"`
 	// Verified is the day someone last checked the contact against its
 	// public source (URL).
-	Verified time.Time
+	Verified Date `yaml:"verified"`
 	// Configured is true for a contact that came from config
 	// (guidance.contacts) rather than the built-in pack.
-	Configured bool
+	Configured bool `yaml:"-"`
 	// Placeholder is true for a stand-in such as "Your local authority's
 	// LADO", shown where a section names a Kent contact but the school's
 	// configuration is for somewhere else or names no area. It has no number
 	// of its own: its Notes say where to find one.
-	Placeholder bool
+	Placeholder bool `yaml:"-"`
 }
 
 // MaxContactAge is how long a contact stays trusted after it was verified;
@@ -49,19 +62,11 @@ func isNational(area string) bool {
 	return slices.ContainsFunc(nationalAreas, func(a string) bool { return strings.EqualFold(a, strings.TrimSpace(area)) })
 }
 
-// contactFile is one entry of the built-in contacts.yml.
-type contactFile struct {
-	ID       string `yaml:"id"`
-	Name     string `yaml:"name"`
-	Phone    string `yaml:"phone"`
-	Email    string `yaml:"email"`
-	URL      string `yaml:"url"`
-	Hours    string `yaml:"hours"`
-	Area     string `yaml:"area"`
-	Notes    string `yaml:"notes"`
-	Web      string `yaml:"web"`
-	Local    string `yaml:"local"`
-	Verified string `yaml:"verified"`
+// contactEntry is one entry of the built-in contacts.yml: a Contact, and
+// for a Kent contact the name of the stand-in shown elsewhere.
+type contactEntry struct {
+	Contact `yaml:",inline"`
+	Local   string `yaml:"local"`
 }
 
 // parseContacts reads the built-in contact list. Every contact must carry an
@@ -70,28 +75,23 @@ type contactFile struct {
 // It also returns, by contact ID, the stand-in names ("local") of Kent
 // contacts, shown where Kent's numbers are left out.
 func parseContacts(file string, src []byte) ([]Contact, map[string]string, error) {
-	var raw []contactFile
+	var raw []contactEntry
 	if err := yaml.UnmarshalWithOptions(src, &raw, yaml.DisallowUnknownField()); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, nil, &FileError{file, ye.GetToken().Position.Line, ye.GetMessage()}
+			return nil, nil, yamlpos.Error{File: file, Line: ye.GetToken().Position.Line, Msg: ye.GetMessage()}
 		}
-		return nil, nil, &FileError{file, 0, err.Error()}
+		return nil, nil, yamlpos.Error{File: file, Msg: err.Error()}
 	}
-	idLines := map[string]int{}
-	for i, l := range strings.Split(string(src), "\n") {
-		if v, ok := strings.CutPrefix(l, "- id:"); ok {
-			idLines[strings.TrimSpace(v)] = i + 1
-		}
-	}
-	var errs []error
+	lines := yamlpos.SourceLines(src, 1)
+	var errs yamlpos.Errors
 	var out []Contact
 	locals := map[string]string{}
 	seen := map[string]bool{}
 	for i, c := range raw {
-		line := idLines[c.ID]
+		line := lines.Line(fmt.Sprintf("[%d].id", i))
 		bad := func(format string, args ...any) {
-			errs = append(errs, &FileError{file, line, fmt.Sprintf("contact %d (%s): ", i+1, c.ID) + fmt.Sprintf(format, args...)})
+			errs = append(errs, yamlpos.Error{File: file, Line: line, Msg: fmt.Sprintf("contact %d (%s): ", i+1, c.ID) + fmt.Sprintf(format, args...)})
 		}
 		if !idPattern.MatchString(c.ID) {
 			bad("id must be lower-case letters, digits and hyphens")
@@ -115,19 +115,16 @@ func parseContacts(file string, src []byte) ([]Contact, map[string]string, error
 		if c.Local != "" && !strings.EqualFold(c.Area, BuiltinArea) {
 			bad("local names the stand-in for a %s contact; this one's area is %q", BuiltinArea, c.Area)
 		}
-		v, err := time.Parse(time.DateOnly, c.Verified)
-		if err != nil {
-			bad("verified %q must be a date (YYYY-MM-DD)", c.Verified)
+		if c.Verified.IsZero() {
+			bad("verified %q must be a date (YYYY-MM-DD)", c.Verified.raw)
 		}
-		out = append(out, Contact{
-			ID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL, Web: c.Web,
-			Hours: c.Hours, Area: c.Area, Notes: strings.TrimSpace(c.Notes), Verified: v,
-		})
+		c.Notes = strings.TrimSpace(c.Notes)
+		out = append(out, c.Contact)
 		if c.Local != "" {
 			locals[c.ID] = c.Local
 		}
 	}
-	return out, locals, errors.Join(errs...)
+	return out, locals, errs.Err()
 }
 
 func httpsURL(s string) bool {
@@ -291,7 +288,7 @@ func (p *Pack) ContactsFor(s *Section) []Contact {
 func StaleContacts(cs []Contact, now time.Time, maxAge time.Duration) []Contact {
 	var out []Contact
 	for _, c := range cs {
-		if c.Verified.IsZero() || now.Sub(c.Verified) > maxAge {
+		if c.Verified.IsZero() || now.Sub(c.Verified.Time) > maxAge {
 			out = append(out, c)
 		}
 	}

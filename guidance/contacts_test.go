@@ -128,7 +128,7 @@ func TestWithContacts(t *testing.T) {
 		{
 			name: "override by name keeps the built-in id and Kent's other numbers",
 			configured: []Contact{{Name: "county lado SERVICE (Kent)", Phone: "03000 41 08 88",
-				Email: "kentchildrenslado@kent.gov.uk", Area: "Kent", Verified: verifiedOn.AddDate(0, 1, 0)}},
+				Email: "kentchildrenslado@kent.gov.uk", Area: "Kent", Verified: Date{Time: verifiedOn.AddDate(0, 1, 0)}}},
 			all:        builtinIDs,
 			forSection: []string{"police-emergency", "police-101", "kent-lado", "kent-urgent", "kent-out-of-hours"},
 			check: func(t *testing.T, q *Pack) {
@@ -202,9 +202,9 @@ func TestWithContacts(t *testing.T) {
 
 func TestStaleContacts(t *testing.T) {
 	cs := []Contact{
-		{ID: "fresh", Verified: verifiedOn},
-		{ID: "year", Verified: verifiedOn.AddDate(-1, 0, 0)},
-		{ID: "old", Verified: verifiedOn.AddDate(-1, 0, -1)},
+		{ID: "fresh", Verified: Date{Time: verifiedOn}},
+		{ID: "year", Verified: Date{Time: verifiedOn.AddDate(-1, 0, 0)}},
+		{ID: "old", Verified: Date{Time: verifiedOn.AddDate(-1, 0, -1)}},
 		{ID: "never"},
 	}
 	if got := ids(StaleContacts(cs, verifiedOn, MaxContactAge)); !slices.Equal(got, []string{"old", "never"}) {
@@ -256,7 +256,7 @@ func TestContactText(t *testing.T) {
 		c    Contact
 		want string
 	}{
-		{"web service", Contact{Name: "IWF", Web: "https://iwf.org.uk/report", Area: "UK", Notes: "URL only.", URL: "https://iwf.org.uk/faqs/", Verified: reviewedOn},
+		{"web service", Contact{Name: "IWF", Web: "https://iwf.org.uk/report", Area: "UK", Notes: "URL only.", URL: "https://iwf.org.uk/faqs/", Verified: Date{Time: reviewedOn}},
 			"IWF\n  https://iwf.org.uk/report\n  URL only.\n  Source: https://iwf.org.uk/faqs/ (verified 30 November 2026)\n"},
 		{"placeholder", Contact{Name: "Your local authority's LADO", Notes: localNote, Placeholder: true},
 			"Your local authority's LADO\n  Not set up in schoolwatch for your school. Use the number in your\n  child protection policy, or find it on your local safeguarding\n  children partnership's website.\n"},

@@ -31,7 +31,7 @@
 //	id: parental-complaints          # replaces the built-in section with this id, or adds one
 //	title: A parent or carer complains online
 //	summary: One sentence shown in lists and mail.
-//	categories: [complaint]          # rule categories it fits (see Categories)
+//	categories: [complaint]          # rule categories it fits (see rules.Categories)
 //	contacts: [posh]                 # built-in contact IDs, optional
 //	letters: [invite-to-meet]        # template letters it offers, optional
 //	next_hour:                       # up to three short lines for the first screen, optional

@@ -1,12 +1,13 @@
 package guidance
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"text/template"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // Letter describes a template letter in the pack.
@@ -63,16 +64,18 @@ func parseLetter(file string, src []byte) (*letter, error) {
 	if err != nil {
 		return nil, err
 	}
-	at := lines.at
-	var errs []error
+	var errs yamlpos.Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, yamlpos.Errorf(file, keyLine(lines, key), key, format, args...))
+	}
 	if !idPattern.MatchString(fm.ID) {
-		errs = append(errs, &FileError{file, at("id"), fmt.Sprintf("id: %q must be lower-case letters, digits and hyphens", fm.ID)})
+		bad("id", "%q must be lower-case letters, digits and hyphens", fm.ID)
 	}
 	if strings.TrimSpace(fm.Title) == "" {
-		errs = append(errs, &FileError{file, at("title"), "title: is required"})
+		bad("title", "is required")
 	}
 	if strings.TrimSpace(fm.Summary) == "" {
-		errs = append(errs, &FileError{file, at("summary"), "summary: is required"})
+		bad("summary", "is required")
 	}
 	trimmed := strings.TrimLeft(string(body), "\n")
 	bodyLine += len(body) - len(trimmed)
@@ -80,12 +83,12 @@ func parseLetter(file string, src []byte) (*letter, error) {
 	// them read as file:line once offset.
 	t, err := template.New(file).Funcs(letterFuncs).Option("missingkey=error").Parse(trimmed)
 	if err != nil {
-		errs = append(errs, &FileError{file, bodyLine, err.Error()})
+		errs = append(errs, yamlpos.Error{File: file, Line: bodyLine, Msg: err.Error()})
 	} else if err := t.Execute(&strings.Builder{}, LetterData{}); err != nil {
-		errs = append(errs, &FileError{file, bodyLine, err.Error()})
+		errs = append(errs, yamlpos.Error{File: file, Line: bodyLine, Msg: err.Error()})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return &letter{
 		Letter: Letter{

@@ -2,7 +2,6 @@ package guidance
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -12,6 +11,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 //go:embed pack
@@ -100,7 +102,7 @@ func loadFS(fsys fs.FS, prefix string, base *Pack) (*Pack, error) {
 	if base != nil {
 		p = base
 	}
-	var errs []error
+	var errs yamlpos.Errors
 
 	if base == nil {
 		src, err := fs.ReadFile(fsys, "contacts.yml")
@@ -124,16 +126,16 @@ func loadFS(fsys fs.FS, prefix string, base *Pack) (*Pack, error) {
 	for _, f := range files {
 		src, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			errs = append(errs, err)
+			errs.Add(err)
 			continue
 		}
 		s, err := parseSection(prefix+filepath.FromSlash(f), src)
 		if err != nil {
-			errs = append(errs, err)
+			errs.Add(err)
 			continue
 		}
 		if other, dup := seen[s.ID]; dup {
-			errs = append(errs, s.fieldError("id", fmt.Sprintf("%q is also the id of %s", s.ID, other)))
+			errs = append(errs, s.fieldError("id", "%q is also the id of %s", s.ID, other))
 			continue
 		}
 		seen[s.ID] = s.File
@@ -145,21 +147,21 @@ func loadFS(fsys fs.FS, prefix string, base *Pack) (*Pack, error) {
 	for _, f := range letterFiles {
 		src, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			errs = append(errs, err)
+			errs.Add(err)
 			continue
 		}
 		l, err := parseLetter(prefix+filepath.FromSlash(f), src)
 		if err != nil {
-			errs = append(errs, err)
+			errs.Add(err)
 			continue
 		}
 		p.letters[l.ID] = l
 	}
 	if base != nil && len(files) == 0 && len(letterFiles) == 0 {
-		errs = append(errs, fmt.Errorf("%s: no *.md sections or letters/*.txt found", strings.TrimSuffix(prefix, string(filepath.Separator))))
+		errs = append(errs, yamlpos.Error{File: strings.TrimSuffix(prefix, string(filepath.Separator)), Msg: "no *.md sections or letters/*.txt found"})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	if err := p.checkRefs(); err != nil {
 		return nil, err
@@ -170,32 +172,26 @@ func loadFS(fsys fs.FS, prefix string, base *Pack) (*Pack, error) {
 
 // checkRefs reports sections that name contacts or letters the pack lacks.
 func (p *Pack) checkRefs() error {
-	var errs []error
+	var errs yamlpos.Errors
 	for _, id := range slices.Sorted(maps.Keys(p.sections)) {
 		s := p.sections[id]
 		for _, c := range s.Contacts {
 			if _, ok := p.contactByID(c); !ok {
-				errs = append(errs, s.fieldError("contacts", fmt.Sprintf("unknown contact %q (built-in contacts: %s)", c, strings.Join(p.contactIDs(), ", "))))
+				errs = append(errs, s.fieldError("contacts", "unknown contact %q (built-in contacts: %s)", c, strings.Join(p.contactIDs(), ", ")))
 			}
 		}
 		for _, l := range s.Letters {
 			if _, ok := p.letters[l]; !ok {
-				errs = append(errs, s.fieldError("letters", fmt.Sprintf("unknown letter %q (letters: %s)", l, strings.Join(slices.Sorted(maps.Keys(p.letters)), ", "))))
+				errs = append(errs, s.fieldError("letters", "unknown letter %q (letters: %s)", l, strings.Join(slices.Sorted(maps.Keys(p.letters)), ", ")))
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 // fieldError locates a problem with a front matter key of s.
-func (s *Section) fieldError(key, msg string) error {
-	line := 1
-	if s.fmLines != nil {
-		if l, ok := s.fmLines[key]; ok {
-			line = l
-		}
-	}
-	return &FileError{s.File, line, key + ": " + msg}
+func (s *Section) fieldError(key, format string, args ...any) yamlpos.Error {
+	return yamlpos.Errorf(s.File, keyLine(s.fmLines, key), key, format, args...)
 }
 
 func (p *Pack) sortSections() {
@@ -252,9 +248,19 @@ func (p *Pack) Sections() []*Section {
 	return out
 }
 
+// DefaultSection is the ID of the section a rule of category carries when
+// it names none: the first section ForCategory offers, or first-steps, the
+// general advice, when no section fits.
+func (p *Pack) DefaultSection(category rules.Category) string {
+	if secs := p.ForCategory(category); len(secs) > 0 {
+		return secs[0].ID
+	}
+	return "first-steps"
+}
+
 // ForCategory returns the sections that fit a rule category, in reading
 // order, leaving out first-steps and contacts (which fit every alert).
-func (p *Pack) ForCategory(category string) []*Section {
+func (p *Pack) ForCategory(category rules.Category) []*Section {
 	var out []*Section
 	for _, s := range p.Sections() {
 		if s.ID != "first-steps" && s.ID != "contacts" && slices.Contains(s.Categories, category) {

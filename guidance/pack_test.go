@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 var sectionIDs = []string{
@@ -23,7 +26,7 @@ var sectionIDs = []string{
 
 // newSections were added after the review of the pack; each has a rule
 // category of the same name.
-var newSections = []string{
+var newSections = []rules.Category{
 	"sexual-images", "hate-abuse", "bomb-threats", "doxxing",
 	"self-harm-and-suicide", "pupil-bullying", "scams", "misinformation",
 }
@@ -77,7 +80,7 @@ func words(s string) int {
 
 func TestEveryCategoryHasASection(t *testing.T) {
 	p := Builtin()
-	for _, c := range Categories {
+	for _, c := range rules.Categories {
 		if len(p.ForCategory(c)) == 0 {
 			t.Errorf("no section fits category %q", c)
 		}
@@ -404,15 +407,15 @@ func TestNoUnknownAddresses(t *testing.T) {
 func TestNewCategories(t *testing.T) {
 	p := Builtin()
 	for _, c := range newSections {
-		if !slices.Contains(Categories, c) {
-			t.Errorf("category %q is not in config.Categories", c)
+		if !slices.Contains(rules.Categories, c) {
+			t.Errorf("category %q is not in rules.Categories", c)
 			continue
 		}
 		secs := p.ForCategory(c)
-		if len(secs) == 0 || secs[0].ID != c {
+		if len(secs) == 0 || secs[0].ID != string(c) {
 			t.Errorf("ForCategory(%q) starts with %v, want section %s", c, secs, c)
 		}
-		if s, ok := p.Section(c); !ok || !slices.Contains(s.Categories, c) {
+		if s, ok := p.Section(string(c)); !ok || !slices.Contains(s.Categories, c) {
 			t.Errorf("section %s missing or does not fit category %s", c, c)
 		}
 	}
@@ -612,9 +615,9 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
-			var fe *FileError
+			var fe yamlpos.Error
 			if tc.files != nil && tc.name != "empty dir" && !errors.As(err, &fe) {
-				t.Errorf("error %v is not a *FileError", err)
+				t.Errorf("error %v is not a yamlpos.Error", err)
 			}
 		})
 	}

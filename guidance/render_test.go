@@ -64,7 +64,7 @@ func TestGoldenSections(t *testing.T) {
 func TestGoldenConfiguredContacts(t *testing.T) {
 	p := Builtin().WithContacts([]Contact{{
 		Name: "Example LADO service", Phone: "01632 960000", Email: "lado@example.gov.uk",
-		URL: "https://example.gov.uk/lado", Area: "Exampleshire", Verified: verifiedOn,
+		URL: "https://example.gov.uk/lado", Area: "Exampleshire", Verified: Date{Time: verifiedOn},
 	}})
 	s, _ := p.Section("allegations-against-staff")
 	cs := p.ContactsFor(s)

@@ -1,39 +1,40 @@
 package guidance
 
 import (
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/schoolwatch/schoolwatch/rules"
 )
 
-// exampleConfig holds the default rules users start from.
-const exampleConfig = "../schoolwatch.example.yml"
-
-// exampleRules reads only the rules block, so this test does not depend on
-// the config package.
-func exampleRules(t *testing.T) []struct{ ID, Category, Guidance string } {
+// exampleRules reads the built-in starter rule pack, the default rules
+// users start from (the example config only replaces one of them).
+func exampleRules(t *testing.T) []exampleRule {
 	t.Helper()
-	src, err := os.ReadFile(exampleConfig)
-	if err != nil {
-		t.Fatalf("read the example config: %v", err)
-	}
+	src := rules.BuiltinPack()
 	var cfg struct {
 		Rules []struct {
-			ID       string `yaml:"id"`
-			Category string `yaml:"category"`
-			Guidance string `yaml:"guidance"`
+			ID       string         `yaml:"id"`
+			Category rules.Category `yaml:"category"`
+			Guidance string         `yaml:"guidance"`
 		} `yaml:"rules"`
 	}
 	if err := yaml.Unmarshal(src, &cfg); err != nil {
-		t.Fatalf("%s: %v", exampleConfig, err)
+		t.Fatalf("%s: %v", rules.BuiltinPackFile, err)
 	}
-	var out []struct{ ID, Category, Guidance string }
+	var out []exampleRule
 	for _, r := range cfg.Rules {
-		out = append(out, struct{ ID, Category, Guidance string }{r.ID, r.Category, r.Guidance})
+		out = append(out, exampleRule{r.ID, r.Category, r.Guidance})
 	}
 	return out
+}
+
+type exampleRule struct {
+	ID       string
+	Category rules.Category
+	Guidance string
 }
 
 // Every default rule names a section that exists and fits its category, and
@@ -42,14 +43,14 @@ func exampleRules(t *testing.T) []struct{ ID, Category, Guidance string } {
 // and contacts are exempt.
 func TestExampleRulesUseSections(t *testing.T) {
 	p := Builtin()
-	rules := exampleRules(t)
-	if len(rules) == 0 {
+	examples := exampleRules(t)
+	if len(examples) == 0 {
 		t.Fatal("the example config has no rules")
 	}
 	named := map[string]bool{"first-steps": true, "contacts": true}
 	reached := map[string]bool{"first-steps": true, "contacts": true}
 	var queue []*Section
-	for _, r := range rules {
+	for _, r := range examples {
 		s, ok := p.Section(r.Guidance)
 		if !ok {
 			t.Errorf("rule %s: guidance %q is not a section", r.ID, r.Guidance)
@@ -82,11 +83,11 @@ func TestExampleRulesUseSections(t *testing.T) {
 			t.Logf("section %s is reached only by cross-reference", s.ID)
 		}
 	}
-	for _, c := range Categories {
-		if c == "other" {
+	for _, c := range rules.Categories {
+		if c == rules.OtherCategory {
 			continue
 		}
-		if !slices.ContainsFunc(rules, func(r struct{ ID, Category, Guidance string }) bool { return r.Category == c }) {
+		if !slices.ContainsFunc(examples, func(r exampleRule) bool { return r.Category == c }) {
 			t.Errorf("no default rule has category %q", c)
 		}
 	}

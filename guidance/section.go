@@ -11,12 +11,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/rules"
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
-
-// Categories are the rule categories a section can fit: the category values
-// a rule may carry in config.
-var Categories = config.Categories
 
 // Headings are the second-level headings every section body has, in this
 // order, so that each piece of advice has the same shape.
@@ -26,7 +23,7 @@ var Headings = []string{"When this applies", "Do now", "Do not", "Who to contact
 type Section struct {
 	ID, Title, Summary string
 	// Categories are the rule categories the section fits.
-	Categories []string
+	Categories []rules.Category
 	// Contacts are the IDs of the contacts the section points to.
 	Contacts []string
 	// Letters are the IDs of template letters the section offers.
@@ -41,21 +38,21 @@ type Section struct {
 	Markdown string
 	// File names where the section came from ("builtin:sections/x.md" or a path).
 	File string
-	// bodyLine is the line of File on which Markdown starts; fmLines maps
-	// front matter keys to their lines. Both locate errors.
+	// bodyLine is the line of File on which Markdown starts; fmLines has
+	// the lines of the front matter keys. Both locate errors.
 	bodyLine int
-	fmLines  map[string]int
+	fmLines  yamlpos.Lines
 }
 
 // frontMatter is the YAML block at the top of a section file.
 type frontMatter struct {
-	ID         string   `yaml:"id"`
-	Title      string   `yaml:"title"`
-	Summary    string   `yaml:"summary"`
-	Categories []string `yaml:"categories"`
-	Contacts   []string `yaml:"contacts"`
-	Letters    []string `yaml:"letters"`
-	NextHour   []string `yaml:"next_hour"`
+	ID         string           `yaml:"id"`
+	Title      string           `yaml:"title"`
+	Summary    string           `yaml:"summary"`
+	Categories []rules.Category `yaml:"categories"`
+	Contacts   []string         `yaml:"contacts"`
+	Letters    []string         `yaml:"letters"`
+	NextHour   []string         `yaml:"next_hour"`
 }
 
 // MaxNextHour is how many next_hour lines a section may have, and
@@ -66,20 +63,6 @@ const (
 	MaxNextHourLen = 100
 )
 
-// FileError is a problem in a pack file, located by line.
-type FileError struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
-
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // splitFrontMatter separates a "---" delimited YAML block from the body.
@@ -89,7 +72,7 @@ func splitFrontMatter(file string, src []byte) (fm, body []byte, bodyLine int, e
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
 	rest, ok := bytes.CutPrefix(src, []byte("---\n"))
 	if !ok {
-		return nil, nil, 0, &FileError{file, 1, `front matter missing: the file must start with a line "---"`}
+		return nil, nil, 0, yamlpos.Error{File: file, Line: 1, Msg: `front matter missing: the file must start with a line "---"`}
 	}
 	line := 2
 	for len(rest) > 0 {
@@ -101,26 +84,16 @@ func splitFrontMatter(file string, src []byte) (fm, body []byte, bodyLine int, e
 		rest = tail
 		line++
 	}
-	return nil, nil, 0, &FileError{file, 1, `front matter not closed: add a line "---" after it`}
+	return nil, nil, 0, yamlpos.Error{File: file, Line: 1, Msg: `front matter not closed: add a line "---" after it`}
 }
 
-// keyLines maps each top-level front matter key to its line in the file.
-func keyLines(fm []byte) map[string]int {
-	m := map[string]int{}
-	for i, l := range strings.Split(string(fm), "\n") {
-		if k, _, ok := strings.Cut(l, ":"); ok && k != "" && k[0] != ' ' && k[0] != '#' && k[0] != '-' {
-			m[strings.TrimSpace(k)] = i + 2 // front matter starts on line 2
-		}
-	}
-	return m
-}
+// fmStart is the line front matter starts on, after the opening "---".
+const fmStart = 2
 
-// keyLineMap gives the line of each front matter key.
-type keyLineMap map[string]int
-
-// at is the line of key, or 1 when the key is absent.
-func (m keyLineMap) at(key string) int {
-	if l, ok := m[key]; ok {
+// keyLine is the line of a front matter key, or the file's first line when
+// the key is absent (a missing title is reported on line 1).
+func keyLine(lines yamlpos.Lines, key string) int {
+	if l := lines.Line(key); l > 0 {
 		return l
 	}
 	return 1
@@ -129,7 +102,7 @@ func (m keyLineMap) at(key string) int {
 // decodeFrontMatter splits a section or letter file, decodes its front
 // matter strictly (unknown keys are errors) into fm, and returns the body,
 // the line the body starts on, and where each front matter key is.
-func decodeFrontMatter(file string, src []byte, fm any) (body []byte, bodyLine int, lines keyLineMap, err error) {
+func decodeFrontMatter(file string, src []byte, fm any) (body []byte, bodyLine int, lines yamlpos.Lines, err error) {
 	fmSrc, body, bodyLine, err := splitFrontMatter(file, src)
 	if err != nil {
 		return nil, 0, nil, err
@@ -137,11 +110,11 @@ func decodeFrontMatter(file string, src []byte, fm any) (body []byte, bodyLine i
 	if err := yaml.UnmarshalWithOptions(fmSrc, fm, yaml.DisallowUnknownField()); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, 0, nil, &FileError{file, ye.GetToken().Position.Line + 1, "front matter: " + ye.GetMessage()}
+			return nil, 0, nil, yamlpos.Error{File: file, Line: ye.GetToken().Position.Line + fmStart - 1, Msg: "front matter: " + ye.GetMessage()}
 		}
-		return nil, 0, nil, &FileError{file, 2, fmt.Sprintf("front matter: %v", err)}
+		return nil, 0, nil, yamlpos.Error{File: file, Line: fmStart, Msg: fmt.Sprintf("front matter: %v", err)}
 	}
-	return body, bodyLine, keyLines(fmSrc), nil
+	return body, bodyLine, yamlpos.SourceLines(fmSrc, fmStart), nil
 }
 
 // parseSection reads one section file. Whether its contact and letter IDs
@@ -152,10 +125,9 @@ func parseSection(file string, src []byte) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	at := lines.at
-	var errs []error
+	var errs yamlpos.Errors
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, &FileError{file, at(key), key + ": " + fmt.Sprintf(format, args...)})
+		errs = append(errs, yamlpos.Errorf(file, keyLine(lines, key), key, format, args...))
 	}
 	switch {
 	case fm.ID == "":
@@ -170,11 +142,11 @@ func parseSection(file string, src []byte) (*Section, error) {
 		bad("summary", "is required")
 	}
 	if len(fm.Categories) == 0 {
-		bad("categories", "at least one is required (%s)", strings.Join(Categories, ", "))
+		bad("categories", "at least one is required (%s)", rules.Join(rules.Categories))
 	}
 	for _, c := range fm.Categories {
-		if !slices.Contains(Categories, c) {
-			bad("categories", "unknown category %q (use %s)", c, strings.Join(Categories, ", "))
+		if !slices.Contains(rules.Categories, c) {
+			bad("categories", "unknown category %q (use %s)", c, rules.Join(rules.Categories))
 		}
 	}
 	var next []string
@@ -196,7 +168,7 @@ func parseSection(file string, src []byte) (*Section, error) {
 	md := strings.TrimRight(trimmed, " \t\n") + "\n"
 	errs = append(errs, checkHeadings(file, bodyLine, md)...)
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, errs
 	}
 	return &Section{
 		ID:         fm.ID,
@@ -215,7 +187,7 @@ func parseSection(file string, src []byte) (*Section, error) {
 
 // checkHeadings reports a body whose "## " headings are not exactly Headings,
 // in order.
-func checkHeadings(file string, bodyLine int, md string) []error {
+func checkHeadings(file string, bodyLine int, md string) yamlpos.Errors {
 	var got []string
 	var lines []int
 	fence := false
@@ -233,13 +205,13 @@ func checkHeadings(file string, bodyLine int, md string) []error {
 	}
 	for i, h := range got {
 		if !slices.Contains(Headings, h) {
-			return []error{&FileError{file, lines[i], fmt.Sprintf("unexpected heading %q: a section's headings are %q", h, Headings)}}
+			return yamlpos.Errors{yamlpos.Errorf(file, lines[i], "", "unexpected heading %q: a section's headings are %q", h, Headings)}
 		}
 	}
 	for _, h := range Headings {
 		if !slices.Contains(got, h) {
-			return []error{&FileError{file, bodyLine, fmt.Sprintf("missing heading \"## %s\": a section's headings are %q, in that order", h, Headings)}}
+			return yamlpos.Errors{yamlpos.Errorf(file, bodyLine, "", "missing heading \"## %s\": a section's headings are %q, in that order", h, Headings)}
 		}
 	}
-	return []error{&FileError{file, bodyLine, fmt.Sprintf("headings %q must appear once each, in the order %q", got, Headings)}}
+	return yamlpos.Errors{yamlpos.Errorf(file, bodyLine, "", "headings %q must appear once each, in the order %q", got, Headings)}
 }

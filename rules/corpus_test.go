@@ -24,27 +24,52 @@ var corpusSchools = []School{
 	{ID: "990006", Name: "Oak Academy", Town: "Margate"},
 }
 
-// exampleRules loads the rules block of the example config, which is what
-// users start from; the corpus holds those rules to account.
-func exampleRules(t testing.TB) []Rule {
+// exampleRules returns the rules users start from: the built-in starter
+// pack with the example config's rules and term lists merged over it, as
+// config.Load merges them (an entry with a pack rule's id replaces it). The
+// corpus holds those rules to account.
+func exampleRules(t testing.TB) ([]Rule, TermLists) {
 	t.Helper()
+	type ruleYAML struct {
+		ID, Query string
+		Category  Category
+		Severity  Severity
+		Guidance  string
+	}
+	type file struct {
+		Terms map[string][]string `yaml:"terms"`
+		Rules []ruleYAML          `yaml:"rules"`
+	}
+	var pack, ex file
+	if err := yaml.Unmarshal(BuiltinPack(), &pack); err != nil {
+		t.Fatalf("%s: %v", BuiltinPackFile, err)
+	}
 	b, err := os.ReadFile("../schoolwatch.example.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg struct {
-		Rules []struct {
-			ID, Query, Category, Severity, Guidance string
-		} `yaml:"rules"`
-	}
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
+	if err := yaml.Unmarshal(b, &ex); err != nil {
 		t.Fatalf("schoolwatch.example.yml: %v", err)
 	}
+	lists := TermLists{}
+	for k, v := range pack.Terms {
+		lists[k] = v
+	}
+	for k, v := range ex.Terms {
+		lists[k] = v
+	}
 	var rules []Rule
-	for _, r := range cfg.Rules {
+	configured := map[string]bool{}
+	for _, r := range ex.Rules {
+		configured[r.ID] = true
 		rules = append(rules, Rule{ID: r.ID, Query: r.Query, Category: r.Category, Severity: r.Severity, Guidance: r.Guidance})
 	}
-	return rules
+	for _, r := range pack.Rules {
+		if !configured[r.ID] {
+			rules = append(rules, Rule{ID: r.ID, Query: r.Query, Category: r.Category, Severity: r.Severity, Guidance: r.Guidance})
+		}
+	}
+	return rules, lists
 }
 
 type labelled struct {
@@ -99,12 +124,15 @@ func TestCorpus(t *testing.T) {
 }
 
 func scoreCorpus(t *testing.T, corpus []labelled, schoolP, schoolR, catP float64, minRecall map[string]float64, otherR float64, minPositives int) {
-	rules := exampleRules(t)
-	m := mustCompile(t, corpusSchools, rules)
+	rules, lists := exampleRules(t)
+	m, err := CompileLists(corpusSchools, rules, lists)
+	if err != nil {
+		t.Fatal(err)
+	}
 	type score struct{ tp, fp, fn int }
 	cats := map[string]*score{}
 	for _, r := range rules {
-		cats[r.Category] = &score{}
+		cats[string(r.Category)] = &score{}
 	}
 	var schools score
 	for _, c := range corpus {
@@ -189,14 +217,16 @@ func TestExampleRules(t *testing.T) {
 		"threats-and-harassment", "defamation-and-legal", "content-removal", "pupil-images-and-data",
 		"media-enquiries", "staff-wellbeing", "prevention", "contacts",
 		"sexual-images", "hate-abuse", "bomb-threats", "doxxing", "self-harm-and-suicide", "pupil-bullying", "scams", "misinformation"}
-	rules := exampleRules(t)
-	mustCompile(t, corpusSchools, rules)
+	rules, lists := exampleRules(t)
+	if _, err := CompileLists(corpusSchools, rules, lists); err != nil {
+		t.Fatal(err)
+	}
 	var cats []string
 	for _, r := range rules {
 		if !slices.Contains(sections, r.Guidance) {
 			t.Errorf("rule %s: guidance %q is not a built-in section", r.ID, r.Guidance)
 		}
-		cats = append(cats, r.Category)
+		cats = append(cats, string(r.Category))
 	}
 	sort.Strings(cats)
 	want := []string{"allegation", "bomb-threats", "complaint", "defamation", "doxxing", "hate-abuse", "impersonation", "media", "misinformation",

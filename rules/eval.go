@@ -44,7 +44,7 @@ func termKey(t Term) string {
 	return b.String()
 }
 
-func (m *Matcher) compileRules(rules []Rule, bad func(field, msg string)) {
+func (m *Matcher) compileRules(rules []Rule, lists TermLists, bad func(field, msg string)) {
 	m.terms = termIndex{exact: map[uint64][]int32{}, prefix: map[uint64][]int32{}}
 	keys := map[string]int32{}
 	ids := map[string]int{}
@@ -56,7 +56,7 @@ func (m *Matcher) compileRules(rules []Rule, bad func(field, msg string)) {
 		} else {
 			ids[r.ID] = ri
 		}
-		q, err := ParseQuery(r.Query)
+		q, err := ParseQueryLists(r.Query, lists)
 		if err != nil {
 			bad(fieldf("rules[%d].query", ri), err.Error())
 			continue
@@ -90,6 +90,12 @@ func (ti *termIndex) add(t Term, id int32) {
 	if !t.Prefix[0] {
 		h := wordHash(t.Words[0])
 		ti.exact[h] = append(ti.exact[h], id)
+		for _, f := range t.Forms[0] {
+			h := wordHash(f)
+			if !slices.Contains(ti.exact[h], id) {
+				ti.exact[h] = append(ti.exact[h], id)
+			}
+		}
 		return
 	}
 	h := wordHash(t.Words[0])
@@ -158,7 +164,7 @@ func (m *Matcher) tryTerm(sc *scratch, id int32, i int) {
 			if !bytes.HasPrefix(t.wordAt(i+k), []byte(w)) {
 				return
 			}
-		} else if !t.matchWord(i+k, w) {
+		} else if !t.matchWord(i+k, w) && !slices.ContainsFunc(term.Forms[k], func(f string) bool { return t.matchWord(i+k, f) }) {
 			return
 		}
 	}
@@ -298,5 +304,7 @@ func (m *Matcher) evidence(sc *scratch, ts []termSpan) []Span {
 		}
 		return strings.Compare(a.Term, b.Term)
 	})
-	return slices.Compact(out)
+	// One piece of text is one piece of evidence, even when two terms
+	// match it ("pupil" through its inflection, and "pupils").
+	return slices.CompactFunc(out, func(a, b Span) bool { return a.Start == b.Start && a.End == b.End })
 }

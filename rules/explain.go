@@ -147,6 +147,16 @@ func (m *Matcher) explainNode(w io.Writer, sc *scratch, text string, q *Query, n
 		mark = "✓"
 	}
 	toks := sc.tok.toks
+	if q.List != "" && n.op == OpOr {
+		// A term list can hold dozens of words: show which matched.
+		fmt.Fprintf(w, "%s%s @%s (any of %d)\n", indent, mark, q.List, len(n.kids))
+		for i, k := range n.kids {
+			if hit, _ := m.eval(sc, k); hit {
+				m.explainNode(w, sc, text, q.Kids[i], k, indent+"  ")
+			}
+		}
+		return
+	}
 	switch n.op {
 	case OpTerm:
 		var at []string

@@ -21,6 +21,7 @@ const (
 	lexOr
 	lexNot
 	lexNear
+	lexList // @name: a named term list
 )
 
 type lexeme struct {
@@ -85,6 +86,9 @@ func lex(src string) ([]lexeme, error) {
 			i = j
 			lx := lexeme{kind: lexWord, text: w, col: start}
 			switch {
+			case len(w) > 1 && w[0] == '@' && !strings.HasSuffix(w, "*"):
+				lx.kind = lexList
+				lx.text = w[1:]
 			case w == "AND":
 				lx.kind = lexAnd
 			case w == "OR":

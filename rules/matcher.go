@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // School is one configured school (plain data, copied from config by the
@@ -19,36 +21,11 @@ type School struct {
 
 // Rule is one configured keyword rule.
 type Rule struct {
-	ID, Query, Category, Severity, Guidance string
-}
-
-// Error is one compile problem. Field is a config path such as
-// "rules[2].query" or "schools[0].aliases[1]"; Msg says what is wrong, e.g.
-// "col 17: expected ')'".
-type Error struct {
-	Field, Msg string
-}
-
-func (e Error) Error() string { return e.Field + ": " + e.Msg }
-
-// Errors is every problem Compile found, in config order.
-type Errors []Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
-// Unwrap lets errors.As reach a single Error.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
+	ID, Query string
+	Category  Category
+	Severity  Severity
+	// Guidance is the ID of the guidance section its findings carry.
+	Guidance string
 }
 
 func fieldf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
@@ -77,12 +54,13 @@ type Span struct {
 	Term       string
 }
 
-// Finding is one rule firing on an item that mentions one school.
+// Finding is one rule firing on an item that mentions one school. It
+// carries its rule's category, severity and guidance section.
 type Finding struct {
 	School   string // School.ID
 	Rule     string // Rule.ID
-	Category string
-	Severity string
+	Category string // a Category, as a string for the packages downstream
+	Severity string // a Severity, likewise
 	Guidance string
 	Evidence []Span // school mention(s) and rule term(s), sorted by Start
 }
@@ -131,10 +109,19 @@ type Matcher struct {
 }
 
 // Compile builds a Matcher from the configured schools and rules. It
-// returns Errors listing every problem found, not just the first.
+// returns a yamlpos.Errors listing every problem found, not just the first.
+// Each names the config field it is about, such as "rules[2].query" or
+// "schools[0].aliases[1]", by the index of the school or rule in the
+// slices given; the caller knows the file and line.
 func Compile(schools []School, rules []Rule) (*Matcher, error) {
-	var errs Errors
-	bad := func(field, msg string) { errs = append(errs, Error{field, msg}) }
+	return CompileLists(schools, rules, nil)
+}
+
+// CompileLists is Compile with named term lists that the rules' queries
+// refer to as @name.
+func CompileLists(schools []School, rules []Rule, lists TermLists) (*Matcher, error) {
+	var errs yamlpos.Errors
+	bad := func(field, msg string) { errs = append(errs, yamlpos.Error{Field: field, Msg: msg}) }
 	m := &Matcher{trie: make(map[uint64]uint32), bloom: make([]uint64, bloomBits/64)}
 	ids := map[string]int{}
 	index := map[string]int32{} // pattern text → index
@@ -161,8 +148,8 @@ func Compile(schools []School, rules []Rule) (*Matcher, error) {
 		// Context is needed first (to drop short forms that are only the
 		// town) but its problems are reported after the name's, in config
 		// order.
-		var ctxErrs Errors
-		ctx := contextTerms(s, si, func(f, msg string) { ctxErrs = append(ctxErrs, Error{f, msg}) })
+		var ctxErrs yamlpos.Errors
+		ctx := contextTerms(s, si, func(f, msg string) { ctxErrs = append(ctxErrs, yamlpos.Error{Field: f, Msg: msg}) })
 		for _, c := range ctx {
 			p := patFor(c)
 			m.pats[p].ctx = true
@@ -194,7 +181,7 @@ func Compile(schools []School, rules []Rule) (*Matcher, error) {
 			}
 		}
 	}
-	m.compileRules(rules, bad)
+	m.compileRules(rules, lists, bad)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -325,8 +312,8 @@ func (m *Matcher) Match(text string) []Finding {
 				return a.End - b.End
 			})
 			out = append(out, Finding{
-				School: m.schools[s].ID, Rule: r.ID, Category: r.Category,
-				Severity: r.Severity, Guidance: r.Guidance, Evidence: ev,
+				School: m.schools[s].ID, Rule: r.ID, Category: string(r.Category),
+				Severity: string(r.Severity), Guidance: r.Guidance, Evidence: ev,
 			})
 		}
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,7 +27,14 @@ type Query struct {
 	Kids []*Query // operands: two or more for AND/OR, one for NOT, two for NEAR
 	N    int      // NEAR distance: at most N words between the operands
 	Col  int      // 1-based column (in runes) where the node starts, for messages
+	// List names the term list an OR node was expanded from (@staff), so
+	// the query prints and explains as written.
+	List string
 }
+
+// TermLists are named lists of words and phrases that queries refer to as
+// @name. An entry is a word, a word* prefix, or several words (a phrase).
+type TermLists map[string][]string
 
 // Term is a word, a prefix or a phrase: a sequence of normalised words that
 // must appear consecutively. The last word (or any word of a phrase) may be
@@ -35,6 +43,9 @@ type Term struct {
 	Words  []string // normalised
 	Prefix []bool   // Prefix[i]: Words[i] matches any word starting with it
 	Text   string   // as shown to users: stab*, "going to hurt"
+	// Forms[i], when set, are the other inflected forms Words[i] also
+	// matches (knife: knives; stab: stabs, stabbed, stabbing).
+	Forms [][]string
 }
 
 // MaxNear is the largest distance NEAR/n accepts.
@@ -61,6 +72,10 @@ func (q *Query) String() string {
 }
 
 func (q *Query) write(b *strings.Builder) {
+	if q.List != "" {
+		b.WriteString("@" + q.List)
+		return
+	}
 	switch q.Op {
 	case OpTerm:
 		b.WriteString(q.Term.Text)
@@ -84,7 +99,7 @@ func (q *Query) write(b *strings.Builder) {
 }
 
 func (q *Query) writeOperand(b *strings.Builder) {
-	if q.Op == OpTerm || q.Op == OpNot {
+	if q.Op == OpTerm || q.Op == OpNot || q.List != "" {
 		q.write(b)
 		return
 	}
@@ -99,17 +114,22 @@ func (q *Query) writeOperand(b *strings.Builder) {
 //	and  = near { ["AND"] near }        juxtaposition means AND
 //	near = unary { "NEAR/n" unary }     at most n words between the operands
 //	unary = "NOT" unary | primary
-//	primary = word | word* | "phrase" | "(" or ")"
+//	primary = word | word* | "phrase" | @list | "(" or ")"
 //
 // A NOT b therefore reads as A AND (NOT b). Words match whole normalised
 // words; word* matches words starting with word. Errors are *SyntaxError
 // values that give the column.
-func ParseQuery(src string) (*Query, error) {
+func ParseQuery(src string) (*Query, error) { return ParseQueryLists(src, nil) }
+
+// ParseQueryLists is ParseQuery with named term lists: @name in the query
+// stands for any entry of lists[name]. An unknown list is a *SyntaxError at
+// its column.
+func ParseQueryLists(src string, lists TermLists) (*Query, error) {
 	lx, err := lex(src)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{lx: lx}
+	p := &parser{lx: lx, lists: lists}
 	if p.peek().kind == lexEOF {
 		return nil, &SyntaxError{1, "empty query"}
 	}
@@ -130,8 +150,9 @@ func ParseQuery(src string) (*Query, error) {
 }
 
 type parser struct {
-	lx  []lexeme
-	pos int
+	lx    []lexeme
+	pos   int
+	lists TermLists
 }
 
 func (p *parser) peek() lexeme { return p.lx[p.pos] }
@@ -155,6 +176,8 @@ func describe(t lexeme) string {
 		return "NEAR"
 	case lexPhrase:
 		return strconv.Quote(t.text)
+	case lexList:
+		return "@" + t.text
 	}
 	return strconv.Quote(t.text)
 }
@@ -180,7 +203,7 @@ func (p *parser) or() (*Query, error) {
 }
 
 func startsOperand(k lexKind) bool {
-	return k == lexWord || k == lexPhrase || k == lexLParen || k == lexNot
+	return k == lexWord || k == lexPhrase || k == lexList || k == lexLParen || k == lexNot
 }
 
 func (p *parser) and() (*Query, error) {
@@ -245,6 +268,8 @@ func (p *parser) primary() (*Query, error) {
 			return nil, err
 		}
 		return &Query{Op: OpTerm, Term: term, Col: t.col}, nil
+	case lexList:
+		return p.list(t)
 	case lexLParen:
 		q, err := p.or()
 		if err != nil {
@@ -261,6 +286,43 @@ func (p *parser) primary() (*Query, error) {
 		prev = describe(p.lx[p.pos-2])
 	}
 	return nil, &SyntaxError{t.col, fmt.Sprintf("expected a word, phrase or '(' after %s, found %s", prev, describe(t))}
+}
+
+// list expands @name into an OR of the list's entries.
+func (p *parser) list(t lexeme) (*Query, error) {
+	entries, ok := p.lists[t.text]
+	if !ok {
+		known := make([]string, 0, len(p.lists))
+		for k := range p.lists {
+			known = append(known, "@"+k)
+		}
+		slices.Sort(known)
+		msg := fmt.Sprintf("unknown term list @%s", t.text)
+		if len(known) > 0 {
+			msg += " (known: " + strings.Join(known, ", ") + ")"
+		}
+		return nil, &SyntaxError{t.col, msg}
+	}
+	q := &Query{Op: OpOr, Col: t.col, List: t.text}
+	for _, e := range entries {
+		kind := lexWord
+		if strings.Contains(strings.TrimSpace(e), " ") {
+			kind = lexPhrase
+		}
+		term, err := makeTerm(lexeme{kind: kind, text: strings.TrimSpace(e), col: t.col})
+		if err != nil {
+			return nil, &SyntaxError{t.col, fmt.Sprintf("@%s: %s", t.text, err.(*SyntaxError).Msg)}
+		}
+		q.Kids = append(q.Kids, &Query{Op: OpTerm, Term: term, Col: t.col})
+	}
+	if len(q.Kids) == 0 {
+		return nil, &SyntaxError{t.col, fmt.Sprintf("term list @%s is empty", t.text)}
+	}
+	if len(q.Kids) == 1 {
+		q.Kids[0].List = t.text
+		return q.Kids[0], nil
+	}
+	return q, nil
 }
 
 // makeTerm normalises a word or phrase lexeme. A '*' may only end a word;
@@ -294,6 +356,11 @@ func makeTerm(t lexeme) (Term, error) {
 			}
 			term.Words = append(term.Words, w)
 			term.Prefix = append(term.Prefix, p)
+			var forms []string
+			if !p {
+				forms = inflections(w)
+			}
+			term.Forms = append(term.Forms, forms)
 		}
 	}
 	if len(term.Words) == 0 {

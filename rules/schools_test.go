@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // kent is a small county of schools used by the matcher tests.
@@ -147,9 +149,9 @@ func TestCompileErrors(t *testing.T) {
 		{ID: "c", Query: `teacher NEAR/x hit`},
 	}
 	_, err := Compile(schools, rules)
-	var errs Errors
+	var errs yamlpos.Errors
 	if !errors.As(err, &errs) {
-		t.Fatalf("Compile error %v is not Errors", err)
+		t.Fatalf("Compile error %v is not yamlpos.Errors", err)
 	}
 	want := []string{
 		"schools[0].aliases[1]: has no letters or digits",
@@ -173,7 +175,7 @@ func TestCompileErrors(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	var one Error
+	var one yamlpos.Error
 	if !errors.As(err, &one) || one.Field != "schools[0].aliases[1]" {
 		t.Errorf("errors.As(Error) = %+v", one)
 	}

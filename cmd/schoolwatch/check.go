@@ -23,9 +23,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range s.warnings {
+	for _, w := range s.Warnings {
 		fmt.Fprintf(e.stderr, "%s: warning: %s\n", e.configPath, w)
 	}
-	fmt.Fprintf(e.stdout, "%s: OK: %d schools, %d feeds (%d to poll), %d rules\n", e.configPath, len(s.cfg.Schools), len(s.cfg.Feeds), len(s.feeds), len(s.cfg.Rules))
+	fmt.Fprintf(e.stdout, "%s: OK: %d schools, %d feeds (%d to poll), %d rules\n", e.configPath, len(s.Config.Schools), len(s.Config.Feeds), len(s.Feeds), len(s.Config.Rules))
 	return nil
 }

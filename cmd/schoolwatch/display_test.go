@@ -27,7 +27,7 @@ func TestWriteStatusPrintsNoControlCharacters(t *testing.T) {
 			LastError: "bad \x1b]0;PWNED\x07\x1b[2J\r\nnext  ok  never \u202eTMG 54:10\u2069 \u0085\u009b31m end of a long error that goes on and on"},
 	}
 	var buf bytes.Buffer
-	writeStatus(&buf, feeds, states, watchers.HealthPolicy{}, now, time.UTC)
+	writeStatus(&buf, healthOf(feeds, states, now), time.UTC)
 	out := buf.String()
 	if i := strings.IndexFunc(out, terminalUnsafe); i >= 0 {
 		t.Errorf("status printed %U:\n%q", []rune(out[i:])[0], out)

@@ -231,7 +231,7 @@ func TestUnreachableFeedDoesNotStopTheCycle(t *testing.T) {
 	dead.Close() // nothing listens there any more
 	cfg := demoConfig(t, dir, feeds.URL, "")
 	b, _ := os.ReadFile(cfg)
-	extra := strings.Replace(string(b), "rules:\n", "  - id: gone\n    url: "+deadURL+"/feed.xml\n  - id: broken\n    url: "+feeds.URL+"/../README.md\nrules:\n", 1)
+	extra := strings.Replace(string(b), "\nfeeds:\n", "\nfeeds:\n  - id: gone\n    url: "+deadURL+"/feed.xml\n  - id: broken\n    url: "+feeds.URL+"/../README.md\n", 1)
 	os.WriteFile(cfg, []byte(extra), 0o600)
 	_, stderr, code := run(t, "once", "--send", "-config", cfg)
 	if code != 0 {

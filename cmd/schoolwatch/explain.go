@@ -46,7 +46,7 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("schoolwatch explain: give the text as an argument or on stdin")}
 	}
 	var out bytes.Buffer
-	if err := s.matcher.Explain(&out, text); err != nil {
+	if err := s.Matcher.Explain(&out, text); err != nil {
 		return err
 	}
 	return writeDisplayLines(e.stdout, out.String())

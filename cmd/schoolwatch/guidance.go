@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/daemon"
 	"github.com/schoolwatch/schoolwatch/guidance"
 )
 
@@ -45,7 +46,7 @@ func runGuidance(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pack, err := packFor(cfg)
+	pack, err := daemon.Pack(cfg)
 	if err != nil {
 		return err
 	}
@@ -97,32 +98,6 @@ func guidanceConfig(path string, explicit bool) (*config.Config, error) {
 		}
 	}
 	return config.Load(path)
-}
-
-// packFor returns the guidance pack a config asks for: the built-in pack
-// overlaid by guidance.dir, with guidance.contacts merged in. A nil config
-// gives the built-in pack.
-func packFor(cfg *config.Config) (*guidance.Pack, error) {
-	if cfg == nil {
-		return guidance.Builtin(), nil
-	}
-	p, err := guidance.Load(cfg.Resolve(cfg.Guidance.Dir))
-	if err != nil {
-		return nil, fmt.Errorf("%s: guidance.dir: %w", cfg.Where("guidance.dir"), err)
-	}
-	return p.WithContacts(configContacts(cfg)), nil
-}
-
-// configContacts converts guidance.contacts from config.
-func configContacts(cfg *config.Config) []guidance.Contact {
-	var out []guidance.Contact
-	for _, c := range cfg.Guidance.Contacts {
-		out = append(out, guidance.Contact{
-			Name: c.Name, Phone: c.Phone, Email: c.Email, URL: c.URL, Hours: c.Hours,
-			Area: c.Area, Notes: c.Notes, Verified: c.Verified.Time,
-		})
-	}
-	return out
 }
 
 // listGuidance prints each section's ID and title, with its summary on the

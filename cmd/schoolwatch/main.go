@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work in minimal containers too
+
+	"github.com/schoolwatch/schoolwatch/daemon"
 )
 
 // command is one subcommand.
@@ -157,8 +159,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // load loads and compiles the config named by -config; a bad config exits 1
 // with every problem listed.
-func (e *env) load() (*setup, error) {
-	s, err := load(e.configPath, time.Now())
+func (e *env) load() (*daemon.Plan, error) {
+	s, err := daemon.Compile(e.configPath, time.Now())
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
-	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/daemon"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
@@ -36,42 +34,25 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := s.cfg.Resolve(s.cfg.Store.Path)
-	// Opening a missing path would create an empty database; say so instead.
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return &exitError{code: 1, err: fmt.Errorf("store %s does not exist yet: no poll has been recorded (run the daemon or `schoolwatch once --send`)", path)}
-	}
-	st, err := store.Open(ctx, path)
+	fh, err := daemon.Status(ctx, s, time.Now())
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
-	defer st.Close()
-	states, err := st.FeedStates(ctx)
-	if err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	byID := make(map[string]store.FeedState, len(states))
-	for _, fs := range states {
-		byID[fs.FeedID] = fs
-	}
-	loc := s.cfg.Location
+	loc := s.Config.Location
 	if loc == nil {
 		loc = time.Local
 	}
-	writeStatus(e.stdout, s.feeds, byID, watchers.HealthPolicy{FailuresBeforeNotice: s.cfg.Defaults.FailuresBeforeNotice}, time.Now(), loc)
+	writeStatus(e.stdout, fh, loc)
 	return nil
 }
 
 // writeStatus renders the status table; it is separate from runStatus so the
 // layout can be tested without a store.
-func writeStatus(w interface{ Write([]byte) (int, error) }, feeds []watchers.Feed, states map[string]store.FeedState, p watchers.HealthPolicy, now time.Time, loc *time.Location) {
+func writeStatus(w io.Writer, feeds []alerts.FeedHealth, loc *time.Location) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FEED\tSTATE\tLAST SUCCESS\tLAST ERROR\tFAILURES\tNEXT POLL\tITEMS SEEN")
-	for _, f := range feeds {
-		st, ok := states[f.ID]
-		if !ok {
-			st = store.FeedState{FeedID: f.ID}
-		}
+	for _, h := range feeds {
+		f, st := h.Feed, h.State
 		lastErr := "-"
 		if st.LastError != "" { // a failure, or a note on a working feed (truncated)
 			lastErr = st.ErrorClass
@@ -83,7 +64,7 @@ func writeStatus(w interface{ Write([]byte) (int, error) }, feeds []watchers.Fee
 			// the display sanitiser keeps it on one line, free of controls.
 			lastErr += ": " + alerts.SanitizeText(watchers.RedactText(strings.TrimPrefix(st.LastError, lastErr+": ")), 60)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", alerts.SanitizeText(f.ID, 0), p.Evaluate(st, f, now), statusStamp(st.LastSuccess, loc), lastErr, st.Failures, statusStamp(st.NextPoll, loc), st.ItemsSeen)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", alerts.SanitizeText(f.ID, 0), h.Health, statusStamp(st.LastSuccess, loc), lastErr, st.Failures, statusStamp(st.NextPoll, loc), st.ItemsSeen)
 	}
 	tw.Flush()
 }

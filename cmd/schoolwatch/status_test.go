@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -32,7 +33,7 @@ func TestStatusAfterPoll(t *testing.T) {
 	dead.Close()
 	cfg := demoConfig(t, dir, feeds.URL, "")
 	b, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(b), "rules:\n", "  - id: gone\n    url: "+deadURL+"/feed.xml\nrules:\n", 1)), 0o600)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "\nfeeds:\n", "\nfeeds:\n  - id: gone\n    url: "+deadURL+"/feed.xml\n", 1)), 0o600)
 	if _, stderr, code := run(t, "once", "--send", "-config", cfg); code != 0 {
 		t.Fatalf("once: exit %d: %s", code, stderr)
 	}
@@ -67,7 +68,7 @@ func TestWriteStatus(t *testing.T) {
 		"big":    {FeedID: "big", LastPoll: now, LastSuccess: now, LastNewItem: now, LastError: "the document has 5000 entries; only the first 1000 were read (max_items)", ErrorClass: watchers.NoteTruncated},
 	}
 	var buf bytes.Buffer
-	writeStatus(&buf, feeds, states, watchers.HealthPolicy{}, now, time.UTC)
+	writeStatus(&buf, healthOf(feeds, states, now), time.UTC)
 	want := map[string][]string{
 		"fresh":  {"unknown", "never"},
 		"ok":     {"ok", "2026-11-25 08:00", "2026-11-25 08:15", "12"},
@@ -90,4 +91,17 @@ func TestWriteStatus(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("rows missing: %v\n%s", want, buf.String())
 	}
+}
+
+// healthOf evaluates feeds from states as the daemon does, for the table.
+func healthOf(feeds []watchers.Feed, states map[string]store.FeedState, now time.Time) []alerts.FeedHealth {
+	var fh []alerts.FeedHealth
+	for _, f := range feeds {
+		st, ok := states[f.ID]
+		if !ok {
+			st.FeedID = f.ID
+		}
+		fh = append(fh, alerts.FeedHealth{Feed: f, State: st, Health: watchers.HealthPolicy{}.Evaluate(st, f, now)})
+	}
+	return fh
 }

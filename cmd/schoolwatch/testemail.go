@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/daemon"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
@@ -32,7 +33,7 @@ func runTestEmail(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := s.cfg
+	cfg := s.Config
 	now := time.Now()
 	key := fmt.Sprintf("test-%d", now.UnixNano())
 	raw, err := alerts.BuildMessage(alerts.Envelope{
@@ -41,16 +42,9 @@ func runTestEmail(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var d alerts.Deliverer
-	where := ""
-	if cfg.Mail.SMTP != nil {
-		if d, err = alerts.NewSMTPDeliverer(&cfg.Mail); err != nil {
-			return err
-		}
-		where = fmt.Sprintf("via %s:%d", cfg.Mail.SMTP.Host, cfg.Mail.SMTP.Port)
-	} else {
-		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
-		where = "as a file in " + cfg.Resolve(cfg.Mail.Dir)
+	d, where, err := daemon.Deliverer(cfg)
+	if err != nil {
+		return err
 	}
 	m := store.Message{Key: key, Kind: "test", Recipient: *to, Subject: "Test message", Raw: raw, Created: now}
 	if err := d.Deliver(ctx, m); err != nil {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -23,13 +23,14 @@ import (
 // service is the long-lived part of the daemon: the store and the metrics
 // registry outlive config reloads.
 type service struct {
-	log   *slog.Logger
-	reg   *prometheus.Registry
-	store *store.Store
-	wm    *watchers.Metrics
-	am    *alerts.Metrics
-	nm    *alerts.NoticeMetrics
-	dm    *daemonMetrics
+	log      *slog.Logger
+	version  string
+	gatherer prometheus.Gatherer
+	store    *store.Store
+	wm       *watchers.Metrics
+	am       *alerts.Metrics
+	nm       *alerts.NoticeMetrics
+	dm       *daemonMetrics
 	// feeds are the ids of the feeds the last generation built polls; a
 	// reload forgets the metric series of those it drops.
 	feeds map[string]bool
@@ -44,18 +45,27 @@ type daemonMetrics struct {
 	purged     prometheus.Counter
 }
 
-func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*service, error) {
+func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
 	st, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var reg prometheus.Registerer = opts.Registerer
+	gath := opts.Gatherer
+	if reg == nil || gath == nil {
+		r := prometheus.NewRegistry()
+		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg, gath = r, r
+	}
+	version := opts.Version
+	if version == "" {
+		version = "devel"
+	}
 	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "schoolwatch_build_info",
 		Help: "Always 1; labels carry the version and Go version.",
 	}, []string{"version", "goversion"})
-	bi.WithLabelValues(buildVersion(), runtime.Version()).Set(1)
+	bi.WithLabelValues(version, runtime.Version()).Set(1)
 	dm := &daemonMetrics{
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "schoolwatch_config_reloads_total",
@@ -77,17 +87,19 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ser
 	dm.reloads.WithLabelValues("success")
 	dm.reloads.WithLabelValues("failure")
 	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
-	return &service{log: log, reg: reg, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm, unrecorded: alerts.NewUnrecorded()}, nil
+	return &service{log: log, version: version, gatherer: gath, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm, unrecorded: alerts.NewUnrecorded()}, nil
 }
 
 // generation is everything built from one config; a reload replaces it.
 type generation struct {
-	s         *setup
+	plan      *Plan
 	svc       *service
 	scheduler *watchers.Scheduler
 	grouper   *alerts.Grouper
+	intake    *intake
 	sender    *alerts.Sender
 	flushNow  chan struct{}
+	started   chan struct{} // closed once run has started every loop
 	running   atomic.Bool
 	// storeErr is the last failure to record a poll in the store (disk
 	// full, read-only); nil once a poll is recorded again. Readiness
@@ -95,28 +107,22 @@ type generation struct {
 	storeErr atomic.Pointer[error]
 }
 
-// build makes the generation for s. The previous generation, if any, has
-// stopped: the series of feeds it polled and s lacks are deleted here.
-func (svc *service) build(s *setup) (*generation, error) {
-	cfg := s.cfg
-	var d alerts.Deliverer
-	if cfg.Mail.SMTP != nil {
-		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
-		if err != nil {
-			return nil, err
-		}
-		d = sd
-	} else {
-		d = alerts.FileDeliverer{Dir: cfg.Resolve(cfg.Mail.Dir)}
+// build makes the generation for p. The previous generation, if any, has
+// stopped: the series of feeds it polled and p lacks are deleted here.
+func (svc *service) build(p *Plan) (*generation, error) {
+	cfg := p.Config
+	d, _, err := Deliverer(cfg)
+	if err != nil {
+		return nil, err
 	}
-	svc.retireFeeds(s.feeds)
-	g := &generation{s: s, svc: svc, flushNow: make(chan struct{}, 1)}
+	svc.retireFeeds(p.Feeds)
+	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
 	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
 	g.sender.Unrecorded = svc.unrecorded
 	g.grouper = &alerts.Grouper{
 		Store: svc.store,
 		Renderer: &alerts.Renderer{
-			Pack: s.pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
+			Pack: p.Pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
 		},
 		GroupWait: cfg.Mail.GroupWait.Duration,
 		Log:       svc.log,
@@ -125,7 +131,7 @@ func (svc *service) build(s *setup) (*generation, error) {
 	}
 	in := &intake{
 		store:   svc.store,
-		matcher: s.matcher,
+		matcher: p.Matcher,
 		router:  alerts.NewRouter(cfg, svc.log),
 		metrics: svc.am,
 		critical: func() {
@@ -135,12 +141,13 @@ func (svc *service) build(s *setup) (*generation, error) {
 			}
 		},
 	}
+	g.intake = in
 	g.scheduler = &watchers.Scheduler{
 		Poller: &watchers.Poller{
 			Store: svc.store, Fetcher: watchers.NewFetcher(cfg.Defaults.UserAgent), Sink: in, Log: svc.log, Metrics: svc.wm,
 			MaxBackoff: cfg.Polling.MaxBackoff.Duration,
 		},
-		Feeds:       s.feeds,
+		Feeds:       p.Feeds,
 		Location:    cfg.Location,
 		Concurrency: cfg.Polling.Concurrency,
 		PerHost:     cfg.Polling.PerHost,
@@ -167,6 +174,20 @@ func (svc *service) retireFeeds(feeds []watchers.Feed) {
 	svc.feeds = keep
 }
 
+// Deliverer returns the configured mail delivery: SMTP when mail.smtp is
+// set, else .eml files in mail.dir; where says which, for people.
+func Deliverer(cfg *config.Config) (d alerts.Deliverer, where string, err error) {
+	if cfg.Mail.SMTP != nil {
+		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
+		if err != nil {
+			return nil, "", err
+		}
+		return sd, fmt.Sprintf("via %s:%d", cfg.Mail.SMTP.Host, cfg.Mail.SMTP.Port), nil
+	}
+	dir := cfg.Resolve(cfg.Mail.Dir)
+	return alerts.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
+}
+
 // jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
 // default and a negative value disables it.
 func jitterOf(d time.Duration) time.Duration {
@@ -178,7 +199,7 @@ func jitterOf(d time.Duration) time.Duration {
 
 // run runs the generation until ctx is done and everything it started has stopped.
 func (g *generation) run(ctx context.Context) error {
-	cfg := g.s.cfg
+	cfg := g.plan.Config
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	spawn := func(name string, fn func(context.Context) error) {
@@ -215,6 +236,7 @@ func (g *generation) run(ctx context.Context) error {
 	c.Start()
 	g.purge(ctx)
 	g.running.Store(true)
+	close(g.started)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -265,7 +287,7 @@ func (g *generation) groupLoop(ctx context.Context) error {
 }
 
 func (g *generation) purge(ctx context.Context) {
-	before := time.Now().Add(-g.s.cfg.Store.Retention.Duration)
+	before := time.Now().Add(-g.plan.Config.Store.Retention.Duration)
 	n, err := g.svc.store.Purge(ctx, before)
 	if err != nil {
 		g.svc.log.Error("purge", "err", err)
@@ -280,5 +302,13 @@ func (g *generation) purge(ctx context.Context) {
 		if err := g.svc.store.Checkpoint(ctx); err != nil {
 			g.svc.log.Warn("purge: truncate the write-ahead log", "err", err)
 		}
+	}
+}
+
+// waitRunning returns once the generation's loops have started, or ctx is done.
+func (g *generation) waitRunning(ctx context.Context) {
+	select {
+	case <-g.started:
+	case <-ctx.Done():
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
@@ -20,15 +21,15 @@ const healthEvery = time.Minute
 // sends grouped operator notices, and sends the leaders' heartbeat on
 // mail.heartbeat_schedule, until ctx is done.
 func (g *generation) healthLoop(ctx context.Context) error {
-	cfg := g.s.cfg
+	cfg := g.plan.Config
 	metrics := g.svc.nm
 	n := &alerts.Notifier{
 		Store: g.svc.store, From: cfg.Mail.From, To: cfg.Mail.Operator, SubjectPrefix: cfg.Mail.SubjectPrefix,
 		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
 	}
-	policy := watchers.HealthPolicy{FailuresBeforeNotice: cfg.Defaults.FailuresBeforeNotice}
+	policy := healthPolicy(g.plan)
 	hb := &alerts.Heartbeat{
-		Store: g.svc.store, Config: cfg, Feeds: g.s.feeds, Policy: policy, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix,
+		Store: g.svc.store, Config: cfg, Feeds: g.plan.Feeds, Policy: policy, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix,
 		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
 	}
 	sched, err := config.CronParser.Parse(cfg.Mail.HeartbeatSchedule)
@@ -70,17 +71,31 @@ func (g *generation) healthLoop(ctx context.Context) error {
 }
 
 func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier, policy watchers.HealthPolicy) error {
-	states, err := g.svc.store.FeedStates(ctx)
+	fh, err := feedHealth(ctx, g.svc.store, g.plan.Feeds, policy, time.Now())
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]int, len(states))
-	for i, st := range states {
-		byID[st.FeedID] = i
+	sent, err := n.Notify(ctx, fh)
+	if sent {
+		g.svc.log.Info("feed-health notice queued", "to", n.To)
 	}
-	now := time.Now()
-	fh := make([]alerts.FeedHealth, 0, len(g.s.feeds))
-	for _, f := range g.s.feeds {
+	return err
+}
+
+// feedHealth evaluates every configured feed from its stored state. It is
+// the one place feed health is judged, for the operator notices and the
+// status command alike.
+func feedHealth(ctx context.Context, st *store.Store, feeds []watchers.Feed, policy watchers.HealthPolicy, now time.Time) ([]alerts.FeedHealth, error) {
+	states, err := st.FeedStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]int, len(states))
+	for i, s := range states {
+		byID[s.FeedID] = i
+	}
+	fh := make([]alerts.FeedHealth, 0, len(feeds))
+	for _, f := range feeds {
 		h := alerts.FeedHealth{Feed: f}
 		if i, ok := byID[f.ID]; ok {
 			h.State = states[i]
@@ -90,9 +105,5 @@ func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier, policy
 		h.Health = policy.Evaluate(h.State, f, now)
 		fh = append(fh, h)
 	}
-	sent, err := n.Notify(ctx, fh)
-	if sent {
-		g.svc.log.Info("feed-health notice queued")
-	}
-	return err
+	return fh, nil
 }

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -21,9 +21,9 @@ type readiness func(ctx context.Context) error
 // webConfig, if set, is an exporter-toolkit web config file that turns on
 // TLS and basic auth, as Prometheus exporters do. It returns once the
 // listener is bound (or failed to bind).
-func serveHTTP(ctx context.Context, addr, webConfig string, reg *prometheus.Registry, ready readiness, log *slog.Logger) (net.Addr, <-chan error, error) {
+func serveHTTP(ctx context.Context, addr, webConfig string, gath prometheus.Gatherer, ready readiness, log *slog.Logger) (net.Addr, <-chan error, error) {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, Timeout: 10 * time.Second}))
+	mux.Handle("/metrics", promhttp.HandlerFor(gath, promhttp.HandlerOpts{Timeout: 10 * time.Second}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

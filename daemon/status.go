@@ -1,0 +1,38 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/watchers"
+)
+
+// ErrNoStore is returned by Status when the store does not exist yet.
+var ErrNoStore = errors.New("no store yet")
+
+// Status reads every configured feed's health from the store. It only
+// reads and takes no lock, so it works beside a running daemon: the store
+// is in WAL mode and readers never block the writer.
+func Status(ctx context.Context, p *Plan, now time.Time) ([]alerts.FeedHealth, error) {
+	path := p.Config.Resolve(p.Config.Store.Path)
+	// Opening a missing path would create an empty database; say so instead.
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store %s does not exist yet: no poll has been recorded (run the daemon or `schoolwatch once --send`): %w", path, ErrNoStore)
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return feedHealth(ctx, st, p.Feeds, healthPolicy(p), now)
+}
+
+func healthPolicy(p *Plan) watchers.HealthPolicy {
+	return watchers.HealthPolicy{FailuresBeforeNotice: p.Config.Defaults.FailuresBeforeNotice}
+}
