@@ -71,6 +71,71 @@ func TestPromtool(t *testing.T) {
 	run(t, promtool, "check", "rules", "alerts.yml")
 }
 
+// TestPromtoolRuleTests runs the alert rules' unit tests (alerts_test.yml)
+// with promtool: each alert fires on the series it should and stays silent
+// on those it should not.
+func TestPromtoolRuleTests(t *testing.T) {
+	promtool := tool(t, "promtool")
+	run(t, promtool, "test", "rules", "alerts_test.yml")
+}
+
+// TestEveryAlertHasRuleTests checks that alerts_test.yml has, for every
+// alert in alerts.yml, a case where it fires and one where it is silent,
+// so a new alert cannot ship untested.
+func TestEveryAlertHasRuleTests(t *testing.T) {
+	b, err := os.ReadFile("alerts_test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tf struct {
+		RuleFiles []string `yaml:"rule_files"`
+		Tests     []struct {
+			AlertRuleTest []struct {
+				Alertname string `yaml:"alertname"`
+				ExpAlerts []any  `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		} `yaml:"tests"`
+	}
+	if err := yaml.Unmarshal(b, &tf); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tf.RuleFiles, []string{"alerts.yml"}) {
+		t.Errorf("alerts_test.yml tests rule files %v, want [alerts.yml]", tf.RuleFiles)
+	}
+	fires, silent := map[string]bool{}, map[string]bool{}
+	for _, c := range tf.Tests {
+		for _, a := range c.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			} else {
+				silent[a.Alertname] = true
+			}
+		}
+	}
+	names := alertNames(t)
+	if len(names) < 7 {
+		t.Fatalf("only %d alerts in alerts.yml: %v", len(names), names)
+	}
+	for _, n := range names {
+		if !fires[n] {
+			t.Errorf("alerts_test.yml has no case where %s fires", n)
+		}
+		if !silent[n] {
+			t.Errorf("alerts_test.yml has no case where %s stays silent", n)
+		}
+	}
+}
+
+// alertNames returns the name of every alert in alerts.yml.
+func alertNames(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, r := range alertRules(t) {
+		out = append(out, r.Alert)
+	}
+	return out
+}
+
 // TestDockerComposeConfig validates the compose file with docker-compose
 // itself, and checks the normalised result: the Grafana admin password must
 // come from the environment, and every published port is bound to loopback.
@@ -339,8 +404,13 @@ func dashboardExprs(t *testing.T) []string {
 	return out
 }
 
-// ruleExprs returns every alerting rule expression.
-func ruleExprs(t *testing.T) []string {
+type alertRule struct {
+	Alert string `yaml:"alert"`
+	Expr  string `yaml:"expr"`
+}
+
+// alertRules returns every rule in alerts.yml.
+func alertRules(t *testing.T) []alertRule {
 	t.Helper()
 	b, err := os.ReadFile("alerts.yml")
 	if err != nil {
@@ -348,19 +418,25 @@ func ruleExprs(t *testing.T) []string {
 	}
 	var rf struct {
 		Groups []struct {
-			Rules []struct {
-				Expr string `yaml:"expr"`
-			} `yaml:"rules"`
+			Rules []alertRule `yaml:"rules"`
 		} `yaml:"groups"`
 	}
 	if err := yaml.Unmarshal(b, &rf); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []alertRule
 	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			out = append(out, r.Expr)
-		}
+		out = append(out, g.Rules...)
+	}
+	return out
+}
+
+// ruleExprs returns every alerting rule expression.
+func ruleExprs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, r := range alertRules(t) {
+		out = append(out, r.Expr)
 	}
 	return out
 }
