@@ -55,9 +55,9 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	err := daemon.Run(ctx, daemon.Options{
 		ConfigPath:    e.configPath,
 		ListenAddress: e.listenAddress,
-		Logger:     e.logger(),
-		Version:    buildVersion(),
-		Reload:     reload,
+		Logger:        e.logger(),
+		Version:       buildVersion(),
+		Reload:        reload,
 	})
 	var cerrs yamlpos.Errors
 	if errors.As(err, &cerrs) {
