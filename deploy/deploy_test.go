@@ -136,25 +136,40 @@ func alertNames(t *testing.T) []string {
 	return out
 }
 
+// composeSecrets are the variables docker-compose.yml requires (from .env).
+var composeSecrets = []string{"GRAFANA_ADMIN_PASSWORD", "MAILPIT_UI_PASSWORD"}
+
 // TestDockerComposeConfig validates the compose file with docker-compose
-// itself, and checks the normalised result: the Grafana admin password must
-// come from the environment, and every published port is bound to loopback.
+// itself, and checks the normalised result: the passwords must come from
+// the environment (each missing one is named), every published port is
+// bound to loopback, and the stack is the safe one checkCompose describes.
 func TestDockerComposeConfig(t *testing.T) {
 	dc := tool(t, "docker-compose")
-	env := func(pass string) []string {
-		e := slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "GRAFANA_ADMIN_PASSWORD=") })
-		if pass != "" {
-			e = append(e, "GRAFANA_ADMIN_PASSWORD="+pass)
+	// An empty env file: a developer's own .env must not satisfy the check.
+	envFile := filepath.Join(t.TempDir(), "empty.env")
+	os.WriteFile(envFile, nil, 0o600)
+	compose := func(set map[string]string, args ...string) *exec.Cmd {
+		cmd := exec.Command(dc, append([]string{"-f", "../docker-compose.yml", "--env-file", envFile}, args...)...)
+		cmd.Env = slices.DeleteFunc(os.Environ(), func(v string) bool {
+			return slices.ContainsFunc(composeSecrets, func(k string) bool { return strings.HasPrefix(v, k+"=") })
+		})
+		for k, v := range set {
+			cmd.Env = append(cmd.Env, k+"="+v)
 		}
-		return e
+		return cmd
 	}
-	cmd := exec.Command(dc, "-f", "../docker-compose.yml", "config", "-q")
-	cmd.Env = env("")
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "GRAFANA_ADMIN_PASSWORD") {
-		t.Errorf("docker-compose config without GRAFANA_ADMIN_PASSWORD: err %v, want a failure naming the variable\n%s", err, out)
+	for _, missing := range composeSecrets {
+		set := map[string]string{}
+		for _, k := range composeSecrets {
+			if k != missing {
+				set[k] = "x"
+			}
+		}
+		if out, err := compose(set, "config", "-q").CombinedOutput(); err == nil || !strings.Contains(string(out), missing) {
+			t.Errorf("docker-compose config without %s: err %v, want a failure naming the variable\n%s", missing, err, out)
+		}
 	}
-	cmd = exec.Command(dc, "-f", "../docker-compose.yml", "config")
-	cmd.Env = env("not-admin")
+	cmd := compose(map[string]string{"GRAFANA_ADMIN_PASSWORD": "not-admin", "MAILPIT_UI_PASSWORD": "mail-secret"}, "config")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -168,11 +183,15 @@ func TestDockerComposeConfig(t *testing.T) {
 	if got := c.Services["grafana"].Environment["GF_SECURITY_ADMIN_PASSWORD"]; got != "not-admin" {
 		t.Errorf("grafana's GF_SECURITY_ADMIN_PASSWORD = %q, want the value of GRAFANA_ADMIN_PASSWORD", got)
 	}
+	if got := c.Services["mailpit"].Environment["MP_UI_AUTH"]; got != "schoolwatch:mail-secret" {
+		t.Errorf("mailpit's MP_UI_AUTH = %q, want schoolwatch:$MAILPIT_UI_PASSWORD", got)
+	}
 	checkPorts(t, c, "docker-compose config")
+	checkCompose(t, c, "docker-compose config")
 }
 
 // TestComposePortsBoundToLoopback reads docker-compose.yml as written, so
-// that the check holds without docker-compose installed too.
+// that the checks hold without docker-compose installed too.
 func TestComposePortsBoundToLoopback(t *testing.T) {
 	b, err := os.ReadFile("../docker-compose.yml")
 	if err != nil {
@@ -183,21 +202,135 @@ func TestComposePortsBoundToLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPorts(t, c, "docker-compose.yml")
+	checkCompose(t, c, "docker-compose.yml")
 	if got := c.Services["grafana"].Environment["GF_SECURITY_ADMIN_PASSWORD"]; !strings.HasPrefix(got, "${GRAFANA_ADMIN_PASSWORD:?") {
 		t.Errorf("grafana's GF_SECURITY_ADMIN_PASSWORD = %q, want it required from the environment (${GRAFANA_ADMIN_PASSWORD:?...})", got)
+	}
+	if got := c.Services["mailpit"].Environment["MP_UI_AUTH"]; !strings.Contains(got, "${MAILPIT_UI_PASSWORD:?") {
+		t.Errorf("mailpit's MP_UI_AUTH = %q, want the password required from the environment (${MAILPIT_UI_PASSWORD:?...})", got)
 	}
 	if strings.Contains(string(b), "admin/admin") || strings.Contains(string(b), "small deployment") {
 		t.Error("docker-compose.yml still speaks of admin/admin or a small deployment")
 	}
 }
 
-// composeFile is the part of a compose file the port checks read.
+// composeFile is the part of a compose file the checks read.
 type composeFile struct {
 	Services map[string]struct {
+		Image       string            `yaml:"image"`
 		Ports       []any             `yaml:"ports"`
 		NetworkMode string            `yaml:"network_mode"`
 		Environment map[string]string `yaml:"environment"`
+		Command     []string          `yaml:"command"`
+		Volumes     []any             `yaml:"volumes"`
+		Healthcheck struct {
+			Test []string `yaml:"test"`
+		} `yaml:"healthcheck"`
 	} `yaml:"services"`
+}
+
+// pinnedImage is an image with an explicit version tag: not :latest, not
+// untagged.
+var pinnedImage = regexp.MustCompile(`^[a-z0-9./_-]+:v?[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+
+// checkCompose checks what makes the stack safe to start on a shared host:
+// every image pinned to a version, Grafana without anonymous access,
+// Alertmanager in the stack (Prometheus's rules must notify someone), and
+// the daemon's container health checked with its own healthcheck command.
+func checkCompose(t *testing.T, c composeFile, where string) {
+	t.Helper()
+	for name, svc := range c.Services {
+		switch {
+		case name == "schoolwatch":
+			if svc.Image != "schoolwatch:local" {
+				t.Errorf("%s: the locally built image is %q, want schoolwatch:local (not :latest)", where, svc.Image)
+			}
+		case !pinnedImage.MatchString(svc.Image):
+			t.Errorf("%s: service %s uses image %q, want one pinned to a version (name:vX.Y.Z)", where, name, svc.Image)
+		}
+	}
+	g := c.Services["grafana"].Environment
+	if g["GF_AUTH_ANONYMOUS_ENABLED"] != "false" {
+		t.Errorf("%s: grafana GF_AUTH_ANONYMOUS_ENABLED = %q, want \"false\"", where, g["GF_AUTH_ANONYMOUS_ENABLED"])
+	}
+	if _, ok := g["GF_AUTH_ANONYMOUS_ORG_ROLE"]; ok {
+		t.Errorf("%s: grafana still sets an anonymous role", where)
+	}
+	am, ok := c.Services["alertmanager"]
+	if !ok {
+		t.Fatalf("%s: no alertmanager service", where)
+	}
+	if !slices.Contains(am.Command, "--config.file=/etc/alertmanager/alertmanager.yml") || !slices.ContainsFunc(am.Volumes, func(v any) bool {
+		s := fmt.Sprint(v)
+		return strings.Contains(s, "alertmanager.yml") && strings.Contains(s, "/etc/alertmanager/alertmanager.yml")
+	}) {
+		t.Errorf("%s: alertmanager does not run deploy/alertmanager.yml: command %v, volumes %v", where, am.Command, am.Volumes)
+	}
+	if hc := c.Services["schoolwatch"].Healthcheck.Test; !slices.Contains(hc, "healthcheck") || !slices.Contains(hc, "/usr/local/bin/schoolwatch") {
+		t.Errorf("%s: schoolwatch's healthcheck is %v, want the schoolwatch healthcheck command", where, hc)
+	}
+}
+
+// TestAlertmanagerRoutesToMailpit checks the Alertmanager config with
+// amtool, that Prometheus sends its alerts there, and that Alertmanager
+// mails them through the compose stack's Mailpit.
+func TestAlertmanagerRoutesToMailpit(t *testing.T) {
+	b, err := os.ReadFile("alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var am struct {
+		Global struct {
+			Smarthost string `yaml:"smtp_smarthost"`
+		} `yaml:"global"`
+		Route struct {
+			Receiver string `yaml:"receiver"`
+		} `yaml:"route"`
+		Receivers []struct {
+			Name  string `yaml:"name"`
+			Email []struct {
+				To string `yaml:"to"`
+			} `yaml:"email_configs"`
+		} `yaml:"receivers"`
+	}
+	if err := yaml.Unmarshal(b, &am); err != nil {
+		t.Fatal(err)
+	}
+	if am.Global.Smarthost != "mailpit:1025" {
+		t.Errorf("alertmanager smtp_smarthost = %q, want mailpit:1025 (the compose stack's Mailpit)", am.Global.Smarthost)
+	}
+	i := slices.IndexFunc(am.Receivers, func(r struct {
+		Name  string `yaml:"name"`
+		Email []struct {
+			To string `yaml:"to"`
+		} `yaml:"email_configs"`
+	}) bool {
+		return r.Name == am.Route.Receiver
+	})
+	if i < 0 || len(am.Receivers[i].Email) == 0 || am.Receivers[i].Email[0].To == "" {
+		t.Errorf("alertmanager's default route %q does not mail anyone: %+v", am.Route.Receiver, am.Receivers)
+	}
+	b, err = os.ReadFile("prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pc struct {
+		Alerting struct {
+			Alertmanagers []struct {
+				StaticConfigs []struct {
+					Targets []string `yaml:"targets"`
+				} `yaml:"static_configs"`
+			} `yaml:"alertmanagers"`
+		} `yaml:"alerting"`
+	}
+	if err := yaml.Unmarshal(b, &pc); err != nil {
+		t.Fatal(err)
+	}
+	if am := pc.Alerting.Alertmanagers; len(am) != 1 || len(am[0].StaticConfigs) != 1 || !slices.Equal(am[0].StaticConfigs[0].Targets, []string{"alertmanager:9093"}) {
+		t.Errorf("prometheus.yml alerting = %+v, want alertmanager:9093", pc.Alerting)
+	}
+	amtool := tool(t, "amtool")
+	run(t, amtool, "check-config", "alertmanager.yml")
 }
 
 // checkPorts fails for every published port not bound to a loopback
