@@ -528,7 +528,7 @@ func dashboardExprs(t *testing.T) []string {
 	var out []string
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
-			out = append(out, tg.Expr)
+			out = append(out, expandDashboardVars(tg.Expr))
 		}
 	}
 	if len(out) < 10 {
@@ -562,6 +562,13 @@ func alertRules(t *testing.T) []alertRule {
 		out = append(out, g.Rules...)
 	}
 	return out
+}
+
+// expandDashboardVars replaces the dashboard's variables in a PromQL
+// expression as Grafana does with "All" selected: $job and $instance by
+// their allValue, $__rate_interval by a window the tests' 1s scrapes fill.
+func expandDashboardVars(expr string) string {
+	return strings.NewReplacer(`"$job"`, `".+"`, `"$instance"`, `".+"`, "$__rate_interval", "1m").Replace(expr)
 }
 
 // ruleExprs returns every alerting rule expression.
