@@ -267,9 +267,17 @@ func TestSystemdInstallStepsLeaveConfigReadable(t *testing.T) {
 	}
 
 	bin := buildDaemon(t)
+	// The test's own scratch directories (t.TempDir and its per-test parent,
+	// both 0700) must let the service user in; nothing above them is touched.
 	dir := t.TempDir()
-	for d := dir; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755) // the test's own scratch directories: let the user in
+	parent, tmp := filepath.Dir(dir), filepath.Clean(os.TempDir())
+	if parent == tmp || filepath.Dir(parent) != tmp {
+		t.Fatalf("t.TempDir() is %s: not the layout this test opens up (%s/TestX/001)", dir, tmp)
+	}
+	for _, d := range []string{parent, dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := daemonConfig(t, dir, freePort(t))
 	if err := os.Chmod(cfg, os.FileMode(mode)); err != nil {
