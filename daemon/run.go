@@ -16,6 +16,11 @@ import (
 type Options struct {
 	// ConfigPath is the config file; it is read at start and at each reload.
 	ConfigPath string
+	// ListenAddress, if set, is where /metrics, /healthz and /readyz are
+	// served instead of the config's http.listen ("off" turns the server
+	// off): the command's --web.listen-address. Like http.listen, it is
+	// read once at start.
+	ListenAddress string
 	// Logger receives the daemon's logs; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the daemon's metrics and Gatherer serves them on
@@ -70,8 +75,12 @@ func Run(ctx context.Context, opts Options) error {
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
 	addr := ""
-	if p.Config.HTTP.Listen != "off" {
-		a, httpDone, err := serveHTTP(httpCtx, p.Config.HTTP.Listen, p.Config.Resolve(p.Config.HTTP.WebConfig), svc.gatherer, func(ctx context.Context) error {
+	listen := p.Config.HTTP.Listen
+	if opts.ListenAddress != "" {
+		listen = opts.ListenAddress
+	}
+	if listen != "off" {
+		a, httpDone, err := serveHTTP(httpCtx, listen, p.Config.Resolve(p.Config.HTTP.WebConfig), svc.gatherer, func(ctx context.Context) error {
 			if err := svc.store.Ping(ctx); err != nil {
 				return err
 			}
@@ -110,7 +119,7 @@ func Run(ctx context.Context, opts Options) error {
 			}(ready)
 			ready = nil
 		}
-		next, err := runGeneration(ctx, g, opts.Reload, opts.ConfigPath, svc, log)
+		next, err := runGeneration(ctx, g, opts, svc, log)
 		if next == nil {
 			return err
 		}
@@ -121,7 +130,8 @@ func Run(ctx context.Context, opts Options) error {
 // runGeneration runs g until shutdown (it returns nil, err) or a successful
 // reload (it returns the new plan). A reload that fails validation is
 // logged and counted, and g keeps running.
-func runGeneration(ctx context.Context, g *generation, reload <-chan struct{}, path string, svc *service, log *slog.Logger) (*Plan, error) {
+func runGeneration(ctx context.Context, g *generation, opts Options, svc *service, log *slog.Logger) (*Plan, error) {
+	reload, path := opts.Reload, opts.ConfigPath
 	genCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -141,7 +151,7 @@ func runGeneration(ctx context.Context, g *generation, reload <-chan struct{}, p
 				continue
 			}
 			old := g.plan.Config
-			if np.Config.Resolve(np.Config.Store.Path) != svc.store.Path() || np.Config.HTTP.Listen != old.HTTP.Listen {
+			if np.Config.Resolve(np.Config.Store.Path) != svc.store.Path() || (opts.ListenAddress == "" && np.Config.HTTP.Listen != old.HTTP.Listen) {
 				log.Warn("store.path and http.listen changes take effect at the next restart")
 			}
 			for _, w := range np.Warnings {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -185,5 +186,139 @@ func (m *Matcher) explainNode(w io.Writer, sc *scratch, text string, q *Query, n
 	}
 	for i, k := range n.kids {
 		m.explainNode(w, sc, text, q.Kids[i], k, indent+"  ")
+	}
+}
+
+// ExplainBrief writes the short form of Explain, for a screen: the verdict
+// first (the findings, with their excerpts), then one line per school
+// mentioned, the count of near misses, each rule that fires with the words
+// that made it fire, and the ids of the rules that do not. `schoolwatch
+// explain --brief` prints it; Explain's full report stays the default.
+func (m *Matcher) ExplainBrief(w io.Writer, text string) error {
+	bw := bufio.NewWriter(w)
+	sc := m.get()
+	defer m.put(sc)
+	sc.explain = true
+	m.scan(sc, text)
+	m.resolve(sc)
+	toks := sc.tok.toks
+
+	findings := m.Match(text)
+	fmt.Fprintf(bw, "Findings: %d\n", len(findings))
+	for _, f := range findings {
+		fmt.Fprintf(bw, "  school %s, rule %s (%s, %s): ", f.School, f.Rule, f.Category, f.Severity)
+		for _, fr := range Excerpt(text, f.Evidence, 160) {
+			if fr.Hit {
+				fmt.Fprintf(bw, "[%s]", fr.Text)
+			} else {
+				bw.WriteString(fr.Text)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+
+	var order []int32
+	m.schoolOrder(sc, &order)
+	if len(order) == 0 {
+		fmt.Fprintln(bw, "Schools mentioned: none (rules cannot fire)")
+	} else {
+		fmt.Fprintln(bw, "Schools mentioned:")
+	}
+	for i, s := range order {
+		if i == maxBriefLines {
+			fmt.Fprintf(bw, "  … and %d more\n", len(order)-maxBriefLines)
+			break
+		}
+		info := m.schools[s]
+		fmt.Fprintf(bw, "  %s %s (%s)", info.ID, info.Name, info.Town)
+		for _, mn := range sc.mentions {
+			if mn.school == s {
+				fmt.Fprintf(bw, " as %q", text[toks[mn.start].start:toks[mn.end-1].end])
+				break
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	if n := len(sc.misses); n > 0 {
+		fmt.Fprintf(bw, "Near misses: %d (an ambiguous alias with no context nearby; the full explain lists them)\n", n)
+	}
+
+	m.findTerms(sc)
+	var fires, would, none []string
+	for _, r := range m.rules {
+		ok, _ := m.eval(sc, r.root)
+		if !ok {
+			none = append(none, r.ID)
+			continue
+		}
+		var words []string
+		m.positiveHits(sc, text, r.root, &words)
+		line := fmt.Sprintf("%s [%s, %s]", r.ID, r.Category, r.Severity)
+		if len(words) > 0 {
+			line += " on " + strings.Join(words, ", ")
+		}
+		if len(order) > 0 {
+			fires = append(fires, line)
+		} else {
+			would = append(would, line)
+		}
+	}
+	list := func(title string, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintln(bw, title)
+		for i, l := range lines {
+			if i == maxBriefLines {
+				fmt.Fprintf(bw, "  … and %d more\n", len(lines)-maxBriefLines)
+				break
+			}
+			fmt.Fprintf(bw, "  %s\n", l)
+		}
+	}
+	list("Rules that fire:", fires)
+	list("Rules that would fire, but no school is mentioned:", would)
+	if len(none) > 0 {
+		fmt.Fprintf(bw, "Rules with no match (%d): %s\n", len(none), strings.Join(none, ", "))
+	}
+	return bw.Flush()
+}
+
+// maxBriefLines caps each list in ExplainBrief, to keep it to a screen.
+const maxBriefLines = 8
+
+// maxBriefWords caps the words ExplainBrief quotes for one rule.
+const maxBriefWords = 6
+
+// positiveHits appends, once each, the words of text that matched a term
+// of the query that is not under a NOT: what made the rule fire.
+func (m *Matcher) positiveHits(sc *scratch, text string, n *cnode, out *[]string) {
+	if len(*out) > maxBriefWords { // full, and marked so with "…"
+		return
+	}
+	switch n.op {
+	case OpNot:
+		return
+	case OpTerm:
+		ok, spans := m.eval(sc, n)
+		if !ok {
+			return
+		}
+		toks := sc.tok.toks
+		for _, s := range spans {
+			w := strconv.Quote(text[toks[s.start].start:toks[s.end-1].end])
+			if slices.Contains(*out, w) {
+				continue
+			}
+			if len(*out) == maxBriefWords {
+				*out = append(*out, "…")
+				return
+			}
+			*out = append(*out, w)
+		}
+		return
+	}
+	for _, k := range n.kids {
+		m.positiveHits(sc, text, k, out)
 	}
 }

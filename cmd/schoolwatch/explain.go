@@ -15,7 +15,7 @@ import (
 func init() {
 	register(&command{
 		name:    "explain",
-		usage:   `-config FILE ["TEXT" | < FILE]`,
+		usage:   `-config FILE [--brief] ["TEXT" | < FILE]`,
 		summary: "show which schools and rules match a piece of text, and why (for tuning rules)",
 		run:     runExplain,
 	})
@@ -25,6 +25,7 @@ func init() {
 // or read from stdin when there are none.
 func runExplain(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("explain")
+	brief := fs.Bool("brief", false, "print a one-screen answer: findings, schools, the rules that fire and why")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -46,7 +47,11 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("schoolwatch explain: give the text as an argument or on stdin")}
 	}
 	var out bytes.Buffer
-	if err := s.Matcher.Explain(&out, text); err != nil {
+	explain := s.Matcher.Explain
+	if *brief {
+		explain = s.Matcher.ExplainBrief
+	}
+	if err := explain(&out, text); err != nil {
 		return err
 	}
 	return writeDisplayLines(e.stdout, out.String())

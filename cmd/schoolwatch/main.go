@@ -4,6 +4,7 @@
 //	schoolwatch run      -config FILE   run the daemon
 //	schoolwatch once     -config FILE   poll every feed once and print findings (--send to mail them)
 //	schoolwatch check    -config FILE   validate the config
+//	schoolwatch healthcheck             exit 0 if the running daemon answers /readyz
 //	schoolwatch guidance [ID]           list or print guidance sections
 //	schoolwatch version
 //
@@ -43,7 +44,17 @@ type env struct {
 	configPath     string
 	logLevel       string
 	logFormat      string
+	// listenAddress overrides http.listen (run, healthcheck); "" keeps it.
+	listenAddress string
+	listenSet     bool // listenAddress was initialised from the environment
 }
+
+// Environment variables that stand in for flags: a flag given on the
+// command line wins over the variable, and the variable over the config.
+const (
+	envConfigFile    = "SCHOOLWATCH_CONFIG_FILE"        // -config, --config.file
+	envListenAddress = "SCHOOLWATCH_WEB_LISTEN_ADDRESS" // --web.listen-address
+)
 
 var commands = map[string]*command{}
 
@@ -115,6 +126,9 @@ func (e *env) flags(name string) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	if e.configPath == "" {
 		e.configPath = "schoolwatch.yml"
+		if v := os.Getenv(envConfigFile); v != "" {
+			e.configPath = v
+		}
 	}
 	if e.logLevel == "" {
 		e.logLevel = "info"
@@ -122,10 +136,23 @@ func (e *env) flags(name string) *flag.FlagSet {
 	if e.logFormat == "" {
 		e.logFormat = "text"
 	}
-	fs.StringVar(&e.configPath, "config", e.configPath, "config `FILE`")
+	fs.StringVar(&e.configPath, "config", e.configPath, "config `FILE` (environment: "+envConfigFile+")")
+	fs.StringVar(&e.configPath, "config.file", e.configPath, "config `FILE`, the same as -config (Prometheus's spelling)")
 	fs.StringVar(&e.logLevel, "log-level", e.logLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&e.logFormat, "log-format", e.logFormat, "log format: text or json")
 	return fs
+}
+
+// listenFlag adds --web.listen-address to fs: the address to serve
+// /metrics, /healthz and /readyz on, overriding http.listen ("off" turns
+// the server off). Its default comes from SCHOOLWATCH_WEB_LISTEN_ADDRESS.
+func (e *env) listenFlag(fs *flag.FlagSet) {
+	if !e.listenSet {
+		e.listenAddress = os.Getenv(envListenAddress)
+		e.listenSet = true
+	}
+	fs.StringVar(&e.listenAddress, "web.listen-address", e.listenAddress,
+		"`ADDR` to serve /metrics and health on, overriding http.listen (environment: "+envListenAddress+")")
 }
 
 // parse parses args allowing flags before, between and after positional
@@ -172,11 +199,21 @@ func (e *env) logger() *slog.Logger {
 	if err := lvl.UnmarshalText([]byte(e.logLevel)); err != nil {
 		lvl = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: durationsAsText}
 	if e.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+// durationsAsText writes durations as Go duration strings ("1.5s", "20s")
+// in every log format. slog's JSON handler would write them as integer
+// nanoseconds, which no reader of a log can take in at a glance.
+func durationsAsText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 func usage(w io.Writer) {
@@ -197,6 +234,8 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "common flags: -config FILE (default schoolwatch.yml), -log-level LEVEL, -log-format text|json")
+	fmt.Fprintln(w, "  --config.file FILE is the same as -config; "+envConfigFile+" sets the default.")
+	fmt.Fprintln(w, "  run and healthcheck take --web.listen-address ADDR (default from "+envListenAddress+", else http.listen).")
 	fmt.Fprintln(w, strings.TrimSpace(`
 The config file's format is described in README.md.`))
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		usage:   "-config FILE",
+		usage:   "-config FILE [--web.listen-address ADDR]",
 		summary: "run the daemon: poll feeds on schedule, mail alerts; SIGHUP reloads the config, SIGINT/SIGTERM stop",
 		run:     runDaemon,
 	})
@@ -24,8 +26,14 @@ func init() {
 // becomes a reload request, SIGINT and SIGTERM (ctx) stop it.
 func runDaemon(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("run")
+	e.listenFlag(fs)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
+	}
+	if a := e.listenAddress; a != "" && a != "off" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("schoolwatch run: --web.listen-address: want host:port or off, got %q", a)}
+		}
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -45,10 +53,11 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 	err := daemon.Run(ctx, daemon.Options{
-		ConfigPath: e.configPath,
-		Logger:     e.logger(),
-		Version:    buildVersion(),
-		Reload:     reload,
+		ConfigPath:    e.configPath,
+		ListenAddress: e.listenAddress,
+		Logger:        e.logger(),
+		Version:       buildVersion(),
+		Reload:        reload,
 	})
 	var cerrs yamlpos.Errors
 	if errors.As(err, &cerrs) {
