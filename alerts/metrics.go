@@ -1,20 +1,16 @@
 package alerts
 
 import (
-	"context"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schoolwatch/schoolwatch/mail"
 )
 
-// Metrics are the alert pipeline's Prometheus metrics.
+// Metrics are the alert pipeline's Prometheus metrics: findings, and the
+// alert and digest mails queued. A nil *Metrics counts nothing.
 type Metrics struct {
-	findings  *prometheus.CounterVec
-	enqueuedC *prometheus.CounterVec
-	results   *prometheus.CounterVec
-	depth     prometheus.Gauge
-	oldest    prometheus.Gauge
-	sendDur   prometheus.Histogram
+	findings *prometheus.CounterVec
+	queuedC  *prometheus.CounterVec
 }
 
 // NewMetrics registers the alert metrics with reg.
@@ -24,33 +20,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "schoolwatch_findings_total",
 			Help: "Rule matches on new items, by rule, category and severity.",
 		}, []string{"rule", "category", "severity"}),
-		enqueuedC: prometheus.NewCounterVec(prometheus.CounterOpts{
+		queuedC: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "schoolwatch_mails_queued_total",
 			Help: "Mails written to the outbox, by kind.",
 		}, []string{"kind"}),
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_alerts_total",
-			Help: "Outbox delivery attempts by result: sent, failed (permanent), retried (temporary failure).",
-		}, []string{"result"}),
-		depth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_outbox_depth",
-			Help: "Mails waiting in the outbox.",
-		}),
-		oldest: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_outbox_oldest_age_seconds",
-			Help: "Age of the oldest mail waiting in the outbox (0 when empty).",
-		}),
-		sendDur: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "schoolwatch_smtp_send_duration_seconds",
-			Help:    "Time to hand one mail to the SMTP server (or write it to a file).",
-			Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}),
-	}
-	for _, r := range []string{"sent", "failed", "retried"} {
-		m.results.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.findings, m.enqueuedC, m.results, m.depth, m.oldest, m.sendDur)
+		reg.MustRegister(m.findings, m.queuedC)
 	}
 	return m
 }
@@ -62,36 +38,55 @@ func (m *Metrics) Finding(rule, category, severity string) {
 	}
 }
 
-func (m *Metrics) enqueued(kind string) {
+func (m *Metrics) queued(kind mail.Kind) {
 	if m != nil {
-		m.enqueuedC.WithLabelValues(kind).Inc()
+		m.queuedC.WithLabelValues(string(kind)).Inc()
 	}
 }
 
-func (m *Metrics) result(r string) {
-	if m != nil {
-		m.results.WithLabelValues(r).Inc()
-	}
+// NoticeMetrics counts feeds by health and notices sent.
+type NoticeMetrics struct {
+	feeds   *prometheus.GaugeVec
+	notices *prometheus.CounterVec
 }
 
-func (m *Metrics) sendDuration(d time.Duration) {
-	if m != nil {
-		m.sendDur.Observe(d.Seconds())
+// NewNoticeMetrics registers the feed-health metrics on reg.
+func NewNoticeMetrics(reg prometheus.Registerer) *NoticeMetrics {
+	m := &NoticeMetrics{
+		feeds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "schoolwatch_feeds", Help: "Configured feeds by health state (ok, failing, quiet, unknown = never polled).",
+		}, []string{"state"}),
+		notices: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schoolwatch_notices_total", Help: "Feed-health notice entries and heartbeats enqueued, by kind.",
+		}, []string{"kind"}),
 	}
+	for _, s := range []string{"ok", "failing", "quiet", "unknown"} {
+		m.feeds.WithLabelValues(s)
+	}
+	for _, k := range []string{NoticeFailing, NoticeQuiet, NoticeReminder, NoticeRecovered, string(mail.KindHeartbeat)} {
+		m.notices.WithLabelValues(k)
+	}
+	if reg != nil {
+		reg.MustRegister(m.feeds, m.notices)
+	}
+	return m
 }
 
-func (m *Metrics) updateOutbox(ctx context.Context, st Outbox, now time.Time) {
+func (m *NoticeMetrics) observe(feeds []FeedHealth) {
 	if m == nil {
 		return
 	}
-	depth, oldest, err := st.OutboxStats(ctx)
-	if err != nil {
-		return
+	counts := map[string]float64{"ok": 0, "failing": 0, "quiet": 0, "unknown": 0}
+	for _, f := range feeds {
+		counts[f.Health.String()]++
 	}
-	m.depth.Set(float64(depth))
-	if oldest.IsZero() {
-		m.oldest.Set(0)
-	} else {
-		m.oldest.Set(now.Sub(oldest).Seconds())
+	for s, n := range counts {
+		m.feeds.WithLabelValues(s).Set(n)
+	}
+}
+
+func (m *NoticeMetrics) count(kind string) {
+	if m != nil {
+		m.notices.WithLabelValues(kind).Inc()
 	}
 }

@@ -68,7 +68,7 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		}
 		in.report(it, found[i])
 		for _, fd := range found[i] {
-			critical = critical || fd.Severity == alerts.Critical
+			critical = critical || rules.Severity(fd.Severity) == rules.Critical
 		}
 	}
 	if critical && in.critical != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -29,13 +30,14 @@ type service struct {
 	store    *store.Store
 	wm       *watchers.Metrics
 	am       *alerts.Metrics
+	mm       *mail.Metrics
 	nm       *alerts.NoticeMetrics
 	dm       *daemonMetrics
 	// feeds are the ids of the feeds the last generation built polls; a
 	// reload forgets the metric series of those it drops.
 	feeds map[string]bool
 	// unrecorded outlives reloads: each generation's sender shares it.
-	unrecorded *alerts.Unrecorded
+	unrecorded *mail.Unrecorded
 }
 
 type daemonMetrics struct {
@@ -87,7 +89,11 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 	dm.reloads.WithLabelValues("success")
 	dm.reloads.WithLabelValues("failure")
 	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
-	return &service{log: log, version: version, gatherer: gath, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm, unrecorded: alerts.NewUnrecorded()}, nil
+	return &service{
+		log: log, version: version, gatherer: gath, store: st, dm: dm,
+		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg),
+		unrecorded: mail.NewUnrecorded(),
+	}, nil
 }
 
 // generation is everything built from one config; a reload replaces it.
@@ -97,7 +103,7 @@ type generation struct {
 	scheduler *watchers.Scheduler
 	grouper   *alerts.Grouper
 	intake    *intake
-	sender    *alerts.Sender
+	sender    *mail.Sender
 	flushNow  chan struct{}
 	started   chan struct{} // closed once run has started every loop
 	running   atomic.Bool
@@ -117,13 +123,11 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	}
 	svc.retireFeeds(p.Feeds)
 	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
-	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
+	g.sender = mail.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.mm)
 	g.sender.Unrecorded = svc.unrecorded
 	g.grouper = &alerts.Grouper{
-		Store: svc.store,
-		Renderer: &alerts.Renderer{
-			Pack: p.Pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
-		},
+		Store:     svc.store,
+		Renderer:  &alerts.Renderer{Letterhead: letterhead(cfg), Pack: p.Pack},
 		GroupWait: cfg.Mail.GroupWait.Duration,
 		Log:       svc.log,
 		Metrics:   svc.am,
@@ -132,7 +136,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	in := &intake{
 		store:   svc.store,
 		matcher: p.Matcher,
-		router:  alerts.NewRouter(cfg, svc.log),
+		router:  alerts.NewRouter(p.Routes, svc.log),
 		metrics: svc.am,
 		critical: func() {
 			select {
@@ -176,16 +180,19 @@ func (svc *service) retireFeeds(feeds []watchers.Feed) {
 
 // Deliverer returns the configured mail delivery: SMTP when mail.smtp is
 // set, else .eml files in mail.dir; where says which, for people.
-func Deliverer(cfg *config.Config) (d alerts.Deliverer, where string, err error) {
-	if cfg.Mail.SMTP != nil {
-		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
+func Deliverer(cfg *config.Config) (d mail.Deliverer, where string, err error) {
+	if s := cfg.Mail.SMTP; s != nil {
+		sd, err := mail.NewSMTPDeliverer(mail.SMTPOptions{
+			Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, TLS: s.TLS,
+			Timeout: s.Timeout.Duration, InsecureSkipVerify: s.InsecureSkipVerify, From: cfg.Mail.From,
+		})
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("mail.from: %w", err)
 		}
-		return sd, fmt.Sprintf("via %s:%d", cfg.Mail.SMTP.Host, cfg.Mail.SMTP.Port), nil
+		return sd, fmt.Sprintf("via %s:%d", s.Host, s.Port), nil
 	}
 	dir := cfg.Resolve(cfg.Mail.Dir)
-	return alerts.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
+	return mail.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
 }
 
 // jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
@@ -220,16 +227,14 @@ func (g *generation) run(ctx context.Context) error {
 	spawn("grouper", g.groupLoop)
 	spawn("health", g.healthLoop) // health.go: operator notices (issue 9)
 
-	c := cron.New(cron.WithLocation(cfg.Location), cron.WithParser(config.CronParser))
-	if _, err := c.AddFunc(cfg.Mail.DigestSchedule, func() {
+	c := cron.New(cron.WithLocation(cfg.Location))
+	c.Schedule(g.plan.DigestSchedule, cron.FuncJob(func() {
 		if n, err := g.grouper.Digest(ctx, time.Now()); err != nil {
 			g.svc.log.Error("digest", "err", err)
 		} else if n > 0 {
 			g.svc.log.Info("digests queued", "mails", n)
 		}
-	}); err != nil {
-		return err
-	}
+	}))
 	if _, err := c.AddFunc("@every 1h", func() { g.purge(ctx) }); err != nil {
 		return err
 	}

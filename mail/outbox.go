@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 )
 
 // Outbox is the part of the store the sender works on; *store.Store
-// implements it.
+// implements it. Its rows are the store's: the sender hands the deliverer
+// a Message made from each.
 type Outbox interface {
 	DueCapped(ctx context.Context, now time.Time, maxDelay time.Duration, limit int) ([]store.Message, error)
 	NextDue(ctx context.Context) (time.Time, error)
@@ -51,10 +52,10 @@ type Sender struct {
 	errLog rateLimit             // Run's store-failure lines
 }
 
-// NewSender returns a sender with the given backoff.
+// NewSender returns a sender with the given backoff. A nil log discards.
 func NewSender(st Outbox, d Deliverer, initial, max time.Duration, log *slog.Logger, m *Metrics) *Sender {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Sender{Store: st, Deliverer: d, Initial: initial, Max: max, Log: log, Metrics: m, Unrecorded: NewUnrecorded(), wake: make(chan struct{}, 1)}
 }
@@ -220,7 +221,7 @@ func (s *Sender) drain(ctx context.Context) (int, error) {
 // recorded.
 func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 	start := time.Now()
-	err := s.Deliverer.Deliver(ctx, m)
+	err := s.Deliverer.Deliver(ctx, message(m))
 	s.Metrics.sendDuration(time.Since(start))
 	// Record the outcome even when ctx was cancelled mid-send: the mail may
 	// have gone, and forgetting that would send it twice.
@@ -257,6 +258,11 @@ func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 		}
 		return false, nil
 	}
+}
+
+// message is the deliverer's view of an outbox row.
+func message(m store.Message) Message {
+	return Message{Key: m.Key, Kind: Kind(m.Kind), Recipient: m.Recipient, Raw: m.Raw, Created: m.Created}
 }
 
 // record writes a final outcome to the store and, once it is there,
@@ -370,6 +376,16 @@ func (u *Unrecorded) snapshot() map[int64]outcome {
 		out[id] = o
 	}
 	return out
+}
+
+// Backoff is the delay before the attempt that follows attempts failures:
+// initial, doubling, capped at max.
+func Backoff(attempts int, initial, max time.Duration) time.Duration {
+	d := initial
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
 }
 
 // rateLimit lets a repeated message through at most once per gap, and

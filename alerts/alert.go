@@ -1,0 +1,42 @@
+package alerts
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/schoolwatch/schoolwatch/rules"
+)
+
+// Alert is what a mail needs to know about one rule firing on one item for
+// one school: a rules.Finding with the item and the names a leader reads.
+// It is stored as a pending row's payload between routing and rendering,
+// so it carries copies, not references; its JSON is that payload.
+type Alert struct {
+	ItemKey    string           `json:"item"`
+	FeedID     string           `json:"feed"`
+	FeedName   string           `json:"feed_name"`
+	Title      string           `json:"title"`
+	Link       string           `json:"link"`
+	Author     string           `json:"author,omitempty"`
+	Published  time.Time        `json:"published"`
+	Dated      bool             `json:"dated"`
+	SchoolID   string           `json:"school"`
+	SchoolName string           `json:"school_name"`
+	RuleID     string           `json:"rule"`
+	Category   rules.Category   `json:"category"`
+	Severity   rules.Severity   `json:"severity"`
+	Guidance   string           `json:"guidance"`
+	Excerpt    []rules.Fragment `json:"excerpt"`
+	Matched    []string         `json:"matched"` // the terms that matched, for "why"
+}
+
+func (a *Alert) encode() []byte {
+	b, _ := json.Marshal(a) // plain data: cannot fail
+	return b
+}
+
+func decodeAlert(b []byte) (Alert, error) {
+	var a Alert
+	err := json.Unmarshal(b, &a)
+	return a, err
+}
