@@ -12,22 +12,27 @@ import (
 // It is stored as a pending row's payload between routing and rendering,
 // so it carries copies, not references; its JSON is that payload.
 type Alert struct {
-	ItemKey    string           `json:"item"`
-	FeedID     string           `json:"feed"`
-	FeedName   string           `json:"feed_name"`
-	Title      string           `json:"title"`
-	Link       string           `json:"link"`
-	Author     string           `json:"author,omitempty"`
-	Published  time.Time        `json:"published"`
-	Dated      bool             `json:"dated"`
-	SchoolID   string           `json:"school"`
-	SchoolName string           `json:"school_name"`
-	RuleID     string           `json:"rule"`
-	Category   rules.Category   `json:"category"`
-	Severity   rules.Severity   `json:"severity"`
-	Guidance   string           `json:"guidance"`
-	Excerpt    []rules.Fragment `json:"excerpt"`
-	Matched    []string         `json:"matched"` // the terms that matched, for "why"
+	// The item, as its feed gave it.
+	ItemKey   string    `json:"item"`
+	FeedID    string    `json:"feed"`
+	FeedName  string    `json:"feed_name"`
+	Title     string    `json:"title"`
+	Link      string    `json:"link"`
+	Author    string    `json:"author,omitempty"`
+	Published time.Time `json:"published"`
+	Dated     bool      `json:"dated"`
+	// The school it mentions.
+	SchoolID   string `json:"school"`
+	SchoolName string `json:"school_name"`
+	// The rule that fired, with what it carries.
+	RuleID   string         `json:"rule"`
+	Category rules.Category `json:"category"`
+	Severity rules.Severity `json:"severity"`
+	Guidance string         `json:"guidance"` // the guidance section's ID
+	// The evidence: the excerpt with its hits, and the terms that
+	// matched, for "why".
+	Excerpt []rules.Fragment `json:"excerpt"`
+	Matched []string         `json:"matched"`
 }
 
 func (a *Alert) encode() []byte {

@@ -91,26 +91,20 @@ func sanitizeExcerpt(frags []rules.Fragment) []rules.Fragment {
 	return out
 }
 
-// foldSpace folds each run of white space in s into one space, keeping the
-// runs at its ends.
+// foldSpace folds each run of white space in s, which is valid UTF-8
+// (cleanText's output), into one space, keeping the runs at its ends.
 func foldSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
+	if s == "" {
+		return ""
 	}
-	if space {
-		b.WriteByte(' ')
+	folded := strings.Join(strings.Fields(s), " ")
+	if first, _ := utf8.DecodeRuneInString(s); unicode.IsSpace(first) {
+		folded = " " + folded
 	}
-	return b.String()
+	if last, _ := utf8.DecodeLastRuneInString(s); unicode.IsSpace(last) && folded != " " {
+		folded += " "
+	}
+	return folded
 }
 
 // safeLink keeps only http(s) links, so a javascript: or data: URL from a

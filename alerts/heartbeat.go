@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	htmltemplate "html/template"
 	"slices"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -15,14 +13,6 @@ import (
 	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
-)
-
-var (
-	heartbeatFuncs = map[string]any{"join": strings.Join}
-	heartbeatMail  = templates{
-		text: texttemplate.Must(texttemplate.New("heartbeat.txt.tmpl").Funcs(heartbeatFuncs).ParseFS(templateFS, "templates/heartbeat.txt.tmpl")),
-		html: htmltemplate.Must(htmltemplate.New("heartbeat.html.tmpl").Funcs(heartbeatFuncs).ParseFS(templateFS, "templates/heartbeat.html.tmpl")),
-	}
 )
 
 // ActivityLog is what a heartbeat reports from, and where it queues;
@@ -49,7 +39,7 @@ type Heartbeat struct {
 	// daemon's one evaluation, which the notices and status use too.
 	Feeds   func(ctx context.Context, at time.Time) ([]FeedHealth, error)
 	Wake    func()
-	Metrics *NoticeMetrics
+	Metrics *Metrics
 	Now     func() time.Time // for the Date header; nil means time.Now
 }
 
@@ -101,7 +91,7 @@ func (h *Heartbeat) Queue(ctx context.Context, from, to time.Time) (int, error) 
 		}
 		if added {
 			sent++
-			h.Metrics.count(string(mail.KindHeartbeat))
+			h.Metrics.notice(string(mail.KindHeartbeat))
 		}
 	}
 	return sent, nil

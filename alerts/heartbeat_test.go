@@ -58,7 +58,7 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	metrics := NewNoticeMetrics(reg)
+	metrics := NewMetrics(reg)
 	hb := func() *Heartbeat {
 		return &Heartbeat{Letterhead: testLetterhead, Store: st, Schools: schools, Feeds: feedHealthOf(st, feeds),
 			Metrics: metrics, Now: func() time.Time { return to }}

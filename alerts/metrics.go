@@ -6,27 +6,30 @@ import (
 	"github.com/schoolwatch/schoolwatch/mail"
 )
 
-// Metrics are the alert pipeline's Prometheus metrics: findings, and the
-// alert and digest mails queued. A nil *Metrics counts nothing.
+// Metrics are the alerts package's Prometheus metrics: findings, the
+// alert and digest mails queued, feeds by health, and the notice entries
+// and heartbeats queued. A nil *Metrics counts nothing.
 type Metrics struct {
-	findings *prometheus.CounterVec
-	queuedC  *prometheus.CounterVec
+	findings, queuedC, notices *prometheus.CounterVec
+	feeds                      *prometheus.GaugeVec
 }
 
-// NewMetrics registers the alert metrics with reg.
+// NewMetrics registers the alerts metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_findings_total",
-			Help: "Rule matches on new items, by rule, category and severity.",
-		}, []string{"rule", "category", "severity"}),
-		queuedC: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_mails_queued_total",
-			Help: "Mails written to the outbox, by kind.",
-		}, []string{"kind"}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_findings_total", Help: "Rule matches on new items, by rule, category and severity."}, []string{"rule", "category", "severity"}),
+		queuedC:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_mails_queued_total", Help: "Mails written to the outbox, by kind."}, []string{"kind"}),
+		feeds:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "schoolwatch_feeds", Help: "Configured feeds by health state (ok, failing, quiet, unknown = never polled)."}, []string{"state"}),
+		notices:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_notices_total", Help: "Feed-health notice entries and heartbeats enqueued, by kind."}, []string{"kind"}),
+	}
+	for _, s := range []string{"ok", "failing", "quiet", "unknown"} {
+		m.feeds.WithLabelValues(s)
+	}
+	for _, k := range []string{NoticeFailing, NoticeQuiet, NoticeReminder, NoticeRecovered, string(mail.KindHeartbeat)} {
+		m.notices.WithLabelValues(k)
 	}
 	if reg != nil {
-		reg.MustRegister(m.findings, m.queuedC)
+		reg.MustRegister(m.findings, m.queuedC, m.feeds, m.notices)
 	}
 	return m
 }
@@ -44,35 +47,8 @@ func (m *Metrics) queued(kind mail.Kind) {
 	}
 }
 
-// NoticeMetrics counts feeds by health and notices sent.
-type NoticeMetrics struct {
-	feeds   *prometheus.GaugeVec
-	notices *prometheus.CounterVec
-}
-
-// NewNoticeMetrics registers the feed-health metrics on reg.
-func NewNoticeMetrics(reg prometheus.Registerer) *NoticeMetrics {
-	m := &NoticeMetrics{
-		feeds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "schoolwatch_feeds", Help: "Configured feeds by health state (ok, failing, quiet, unknown = never polled).",
-		}, []string{"state"}),
-		notices: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_notices_total", Help: "Feed-health notice entries and heartbeats enqueued, by kind.",
-		}, []string{"kind"}),
-	}
-	for _, s := range []string{"ok", "failing", "quiet", "unknown"} {
-		m.feeds.WithLabelValues(s)
-	}
-	for _, k := range []string{NoticeFailing, NoticeQuiet, NoticeReminder, NoticeRecovered, string(mail.KindHeartbeat)} {
-		m.notices.WithLabelValues(k)
-	}
-	if reg != nil {
-		reg.MustRegister(m.feeds, m.notices)
-	}
-	return m
-}
-
-func (m *NoticeMetrics) observe(feeds []FeedHealth) {
+// observe sets the feeds gauge from one evaluation of every feed.
+func (m *Metrics) observe(feeds []FeedHealth) {
 	if m == nil {
 		return
 	}
@@ -85,7 +61,8 @@ func (m *NoticeMetrics) observe(feeds []FeedHealth) {
 	}
 }
 
-func (m *NoticeMetrics) count(kind string) {
+// notice counts one notice entry or heartbeat.
+func (m *Metrics) notice(kind string) {
 	if m != nil {
 		m.notices.WithLabelValues(kind).Inc()
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	htmltemplate "html/template"
 	"sort"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/mail"
@@ -27,11 +25,6 @@ const (
 // reminderEvery is the least time between two notices about one lasting
 // condition.
 const reminderEvery = 24 * time.Hour
-
-var noticeMail = templates{
-	text: texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/notice.txt.tmpl")),
-	html: htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/notice.html.tmpl")),
-}
 
 // FeedHealth is one feed's evaluated condition, the evaluator's input.
 type FeedHealth struct {
@@ -148,7 +141,7 @@ type Notifier struct {
 	To         string // mail.operator; "" queues nothing
 	Now        func() time.Time
 	Wake       func() // nudges the sender; may be nil
-	Metrics    *NoticeMetrics
+	Metrics    *Metrics
 }
 
 // Queue evaluates feeds against the notice log and queues at most one
@@ -213,7 +206,7 @@ func (n *Notifier) Queue(ctx context.Context, feeds []FeedHealth) (bool, error) 
 	}, n.Wake)
 	if added {
 		for _, e := range entries {
-			n.Metrics.count(e.Kind)
+			n.Metrics.notice(e.Kind)
 		}
 	}
 	return added, err

@@ -104,7 +104,7 @@ func (r *healthRig) open(srv *smtptest.Server) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r.poller = &watchers.Poller{Store: st, Fetcher: watchers.NewFetcher("test"), Sink: r.sink, Now: clock, MaxBackoff: time.Hour, Log: quiet}
 	r.reg = prometheus.NewRegistry()
-	r.notifier = &Notifier{Letterhead: testLetterhead, Store: st, To: "ops@example.org", Now: clock, Metrics: NewNoticeMetrics(r.reg)}
+	r.notifier = &Notifier{Letterhead: testLetterhead, Store: st, To: "ops@example.org", Now: clock, Metrics: NewMetrics(r.reg)}
 	r.sender = mail.NewSender(st, smtpDeliverer(r.t, srv), time.Second, time.Minute, nil, nil)
 	r.sender.Now = clock
 }

@@ -1,12 +1,9 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
-	htmltemplate "html/template"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/mail"
@@ -41,12 +38,6 @@ func (lh *Letterhead) location() *time.Location {
 	return lh.Location
 }
 
-// templates are a mail's plain-text and HTML bodies.
-type templates struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
-}
-
 // draft is one mail before it is rendered.
 type draft struct {
 	key       string // content key: the same content gets the same key
@@ -67,16 +58,13 @@ func (lh *Letterhead) subjectLine(s string) string {
 
 // compose renders d into an outbox row dated now.
 func (lh *Letterhead) compose(d draft, now time.Time) (store.Message, error) {
-	var text, html bytes.Buffer
-	if err := d.body.text.Execute(&text, d.data); err != nil {
-		return store.Message{}, fmt.Errorf("render %s: %w", d.kind, err)
-	}
-	if err := d.body.html.Execute(&html, d.data); err != nil {
+	text, html, err := d.body.execute(d.data)
+	if err != nil {
 		return store.Message{}, fmt.Errorf("render %s: %w", d.kind, err)
 	}
 	raw, err := mail.BuildMessage(mail.Envelope{
 		From: lh.From, To: d.to, Subject: d.subject, MessageID: mail.MessageID(d.key, lh.Host), Date: now,
-	}, text.String(), html.String())
+	}, text, html)
 	if err != nil {
 		return store.Message{}, fmt.Errorf("build %s: %w", d.kind, err)
 	}

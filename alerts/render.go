@@ -1,12 +1,10 @@
 package alerts
 
 import (
-	"embed"
 	"fmt"
 	htmltemplate "html/template"
 	"slices"
 	"strings"
-	texttemplate "text/template"
 	"time"
 	"unicode"
 
@@ -15,14 +13,6 @@ import (
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/store"
 )
-
-//go:embed templates
-var templateFS embed.FS
-
-var alertMail = templates{
-	text: texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/mail.txt.tmpl")),
-	html: htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/mail.html.tmpl")),
-}
 
 // Renderer renders groups of alerts into complete mails.
 type Renderer struct {

@@ -21,13 +21,13 @@ const healthEvery = time.Minute
 func (g *generation) healthLoop(ctx context.Context) error {
 	cfg := g.plan.Config
 	lh := letterhead(cfg)
-	n := &alerts.Notifier{Letterhead: lh, Store: g.svc.store, To: cfg.Mail.Operator, Wake: g.sender.Wake, Metrics: g.svc.nm}
+	n := &alerts.Notifier{Letterhead: lh, Store: g.svc.store, To: cfg.Mail.Operator, Wake: g.sender.Wake, Metrics: g.svc.am}
 	hb := &alerts.Heartbeat{
 		Letterhead: lh, Store: g.svc.store, Schools: g.plan.Routes.Schools,
 		Feeds: func(ctx context.Context, at time.Time) ([]alerts.FeedHealth, error) {
 			return feedHealth(ctx, g.svc.store, g.plan, at)
 		},
-		Wake: g.sender.Wake, Metrics: g.svc.nm,
+		Wake: g.sender.Wake, Metrics: g.svc.am,
 	}
 	sched := g.plan.HeartbeatSchedule
 	// A heartbeat whose time passed while the daemon was down goes now.

@@ -31,7 +31,6 @@ type service struct {
 	wm       *watchers.Metrics
 	am       *alerts.Metrics
 	mm       *mail.Metrics
-	nm       *alerts.NoticeMetrics
 	dm       *daemonMetrics
 	// feeds are the ids of the feeds the last generation built polls; a
 	// reload forgets the metric series of those it drops.
@@ -91,7 +90,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
 	return &service{
 		log: log, version: version, gatherer: gath, store: st, dm: dm,
-		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg),
+		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg),
 		unrecorded: mail.NewUnrecorded(),
 	}, nil
 }

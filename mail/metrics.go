@@ -19,21 +19,11 @@ type Metrics struct {
 // NewMetrics registers the sender's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_alerts_total",
-			Help: "Outbox delivery attempts by result: sent, failed (permanent), retried (temporary failure).",
-		}, []string{"result"}),
-		depth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_outbox_depth",
-			Help: "Mails waiting in the outbox.",
-		}),
-		oldest: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_outbox_oldest_age_seconds",
-			Help: "Age of the oldest mail waiting in the outbox (0 when empty).",
-		}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_alerts_total", Help: "Outbox delivery attempts by result: sent, failed (permanent), retried (temporary failure)."}, []string{"result"}),
+		depth:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_outbox_depth", Help: "Mails waiting in the outbox."}),
+		oldest:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_outbox_oldest_age_seconds", Help: "Age of the oldest mail waiting in the outbox (0 when empty)."}),
 		sendDur: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "schoolwatch_smtp_send_duration_seconds",
-			Help:    "Time to hand one mail to the SMTP server (or write it to a file).",
+			Name: "schoolwatch_smtp_send_duration_seconds", Help: "Time to hand one mail to the SMTP server (or write it to a file).",
 			Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
 	}
