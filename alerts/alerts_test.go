@@ -31,6 +31,13 @@ func openStore(t *testing.T) *store.Store {
 // testLetterhead is the letterhead of every test mail.
 var testLetterhead = Letterhead{From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]", Location: time.UTC, Host: "test.invalid"}
 
+// letterheadAt is testLetterhead on clock.
+func letterheadAt(clock func() time.Time) Letterhead {
+	lh := testLetterhead
+	lh.Now = clock
+	return lh
+}
+
 func testRenderer() *Renderer {
 	return &Renderer{Letterhead: testLetterhead, Pack: guidance.Builtin()}
 }

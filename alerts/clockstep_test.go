@@ -17,7 +17,7 @@ func TestNoticeReminderAfterClockStepBack(t *testing.T) {
 	st := openStore(t)
 	now := time.UnixMilli(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC).UnixMilli())
 	clock := now
-	n := &Notifier{Letterhead: testLetterhead, Store: st, To: "ops@example.org", Now: func() time.Time { return clock }}
+	n := &Notifier{Letterhead: letterheadAt(func() time.Time { return clock }), Store: st, To: "ops@example.org"}
 	failing := []FeedHealth{{Feed: watchers.Feed{ID: "f", Name: "Gazette"}, State: store.FeedState{FeedID: "f", FailingSince: now.Add(-2 * time.Hour), ErrorClass: "http_5xx", Failures: 5}, Health: watchers.HealthFailing}}
 	if err := st.UpdateFeedNotices(ctx, []store.FeedNotice{{FeedID: "f", Condition: NoticeFailing, Since: now.Add(-2 * time.Hour), LastSent: now.Add(6 * time.Hour)}}, nil); err != nil {
 		t.Fatal(err)

@@ -40,7 +40,6 @@ type Heartbeat struct {
 	Feeds   func(ctx context.Context, at time.Time) ([]FeedHealth, error)
 	Wake    func()
 	Metrics *Metrics
-	Now     func() time.Time // for the Date header; nil means time.Now
 }
 
 // HeartbeatSchool is one school's lines in a heartbeat.
@@ -82,8 +81,8 @@ func (h *Heartbeat) Queue(ctx context.Context, from, to time.Time) (int, error) 
 		if err != nil {
 			return sent, err
 		}
-		now := h.now()
-		added, err := h.queue(ctx, now, h.draft(ld, from, to, report(ld, items, feeds, alerted), alerted), func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+		d := h.draft(ld, from, to, report(ld, items, feeds, alerted), alerted)
+		added, err := h.queue(ctx, h.now(), d, func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
 			return h.Store.Enqueue(ctx, now, m, nil, nil)
 		}, h.Wake)
 		if err != nil {
@@ -216,11 +215,4 @@ func lastRun(sched cron.Schedule, now time.Time) (time.Time, bool) {
 		return t, true
 	}
 	return time.Time{}, false
-}
-
-func (h *Heartbeat) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }

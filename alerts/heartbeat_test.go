@@ -60,8 +60,8 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	metrics := NewMetrics(reg)
 	hb := func() *Heartbeat {
-		return &Heartbeat{Letterhead: testLetterhead, Store: st, Schools: schools, Feeds: feedHealthOf(st, feeds),
-			Metrics: metrics, Now: func() time.Time { return to }}
+		return &Heartbeat{Letterhead: letterheadAt(func() time.Time { return to }), Store: st, Schools: schools, Feeds: feedHealthOf(st, feeds),
+			Metrics: metrics}
 	}
 	if n, err := hb().Queue(ctx, from, to); err != nil || n != 2 {
 		t.Fatalf("first send: %d, %v; want one per leader with heartbeat on (2)", n, err)
@@ -125,7 +125,7 @@ func TestHeartbeatCatchUp(t *testing.T) {
 	monday := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
 	now := monday.Add(3 * time.Hour) // started at 10:00, three hours late
 	schools := []School{{ID: "1", Name: "Oak Primary", Leaders: []Leader{{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}, Heartbeat: true}}}}
-	hb := &Heartbeat{Letterhead: Letterhead{From: "schoolwatch <alerts@example.org>", Host: "test.invalid"}, Store: st, Schools: schools, Feeds: feedHealthOf(st, []watchers.Feed{{ID: "news"}}), Now: func() time.Time { return now }}
+	hb := &Heartbeat{Letterhead: Letterhead{From: "schoolwatch <alerts@example.org>", Host: "test.invalid", Now: func() time.Time { return now }}, Store: st, Schools: schools, Feeds: feedHealthOf(st, []watchers.Feed{{ID: "news"}})}
 
 	// A fresh install: nothing seen before Monday, so nothing to report.
 	if n, err := hb.CatchUp(ctx, sched, now); err != nil || n != 0 {

@@ -139,7 +139,6 @@ type Notifier struct {
 	Letterhead // Location: the day of the content key, and dates
 	Store      NoticeLog
 	To         string // mail.operator; "" queues nothing
-	Now        func() time.Time
 	Wake       func() // nudges the sender; may be nil
 	Metrics    *Metrics
 }
@@ -226,11 +225,4 @@ func noticeSubject(problems, recovered []NoticeEntry) string {
 		parts = append(parts, fmt.Sprintf("%d feeds working again", len(recovered)))
 	}
 	return " " + strings.Join(parts, "; ")
-}
-
-func (n *Notifier) now() time.Time {
-	if n.Now != nil {
-		return n.Now()
-	}
-	return time.Now()
 }

@@ -104,7 +104,7 @@ func (r *healthRig) open(srv *smtptest.Server) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r.poller = &watchers.Poller{Store: st, Fetcher: watchers.NewFetcher("test"), Sink: r.sink, Now: clock, MaxBackoff: time.Hour, Log: quiet}
 	r.reg = prometheus.NewRegistry()
-	r.notifier = &Notifier{Letterhead: testLetterhead, Store: st, To: "ops@example.org", Now: clock, Metrics: NewMetrics(r.reg)}
+	r.notifier = &Notifier{Letterhead: letterheadAt(clock), Store: st, To: "ops@example.org", Metrics: NewMetrics(r.reg)}
 	r.sender = mail.NewSender(st, smtpDeliverer(r.t, srv), time.Second, time.Minute, nil, nil)
 	r.sender.Now = clock
 }
@@ -356,7 +356,7 @@ func TestNoticeCrashBeforeLogIsNotDuplicated(t *testing.T) {
 	defer st.Close()
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	fh := []FeedHealth{{Feed: watchers.Feed{ID: "f"}, State: store.FeedState{Failures: 3, FailingSince: now}, Health: watchers.HealthFailing}}
-	n := &Notifier{Letterhead: Letterhead{From: "a@example.org"}, Store: st, To: "ops@example.org", Now: func() time.Time { return now }}
+	n := &Notifier{Letterhead: Letterhead{From: "a@example.org", Now: func() time.Time { return now }}, Store: st, To: "ops@example.org"}
 	if added, err := n.Queue(context.Background(), fh); err != nil || !added {
 		t.Fatalf("first: %v, %v", added, err)
 	}

@@ -19,8 +19,8 @@ type Outbox interface {
 }
 
 // Letterhead is what every mail alerts writes shares: who it is from, how
-// its subject starts, the host of its Message-ID and the time zone of its
-// dates.
+// its subject starts, the host of its Message-ID, and the clock and time
+// zone of its dates.
 type Letterhead struct {
 	From          string // "Name <addr>"
 	SubjectPrefix string
@@ -29,6 +29,16 @@ type Letterhead struct {
 	Host string
 	// Location is the time zone of the dates in the mail; nil means UTC.
 	Location *time.Location
+	// Now is the clock of notices and heartbeats; nil means time.Now.
+	// Alerts and digests are dated by the grouper's caller.
+	Now func() time.Time
+}
+
+func (lh *Letterhead) now() time.Time {
+	if lh.Now != nil {
+		return lh.Now()
+	}
+	return time.Now()
 }
 
 func (lh *Letterhead) location() *time.Location {
