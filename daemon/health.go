@@ -49,19 +49,13 @@ func (g *generation) healthLoop(ctx context.Context) error {
 	}))
 	c.Start()
 	defer func() { <-c.Stop().Done() }()
-	tick := time.NewTicker(healthEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	every(ctx, healthEvery, nil, func() {
 		if err := g.checkHealth(ctx, n); err != nil && ctx.Err() == nil {
 			// A store hiccup must not stop the daemon; the next tick retries.
 			g.svc.log.Warn("feed health", "err", err)
 		}
-	}
+	})
+	return nil
 }
 
 func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier) error {

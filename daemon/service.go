@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,13 +38,6 @@ type service struct {
 	unrecorded *mail.Unrecorded
 }
 
-type daemonMetrics struct {
-	reloads    *prometheus.CounterVec
-	lastReload prometheus.Gauge
-	lastPurge  prometheus.Gauge
-	purged     prometheus.Counter
-}
-
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
 	st, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
 	if err != nil {
@@ -62,32 +54,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 	if version == "" {
 		version = "devel"
 	}
-	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "schoolwatch_build_info",
-		Help: "Always 1; labels carry the version and Go version.",
-	}, []string{"version", "goversion"})
-	bi.WithLabelValues(version, runtime.Version()).Set(1)
-	dm := &daemonMetrics{
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_config_reloads_total",
-			Help: "Config reloads (SIGHUP) by result: success or failure.",
-		}, []string{"result"}),
-		lastReload: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_config_last_reload_success_timestamp_seconds",
-			Help: "When the running config was loaded (Unix time).",
-		}),
-		lastPurge: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_store_last_purge_timestamp_seconds",
-			Help: "When old items and mails were last purged (Unix time).",
-		}),
-		purged: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "schoolwatch_store_purged_rows_total",
-			Help: "Rows removed by retention purges.",
-		}),
-	}
-	dm.reloads.WithLabelValues("success")
-	dm.reloads.WithLabelValues("failure")
-	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
+	dm := newDaemonMetrics(reg, version)
 	return &service{
 		log: log, version: version, gatherer: gath, store: st, dm: dm,
 		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg),
@@ -274,19 +241,30 @@ func (g *generation) ready() error {
 	return nil
 }
 
+// groupLoop queues the mail of every group that is due, each second and
+// at once after a critical finding, until ctx is done.
 func (g *generation) groupLoop(ctx context.Context) error {
-	tick := time.NewTicker(time.Second)
+	every(ctx, time.Second, g.flushNow, func() {
+		if _, err := g.grouper.Flush(ctx, time.Now(), false); err != nil && !errors.Is(err, context.Canceled) {
+			g.svc.log.Error("group findings", "err", err)
+		}
+	})
+	return nil
+}
+
+// every calls fn each period, and each time nudge fires (a nil nudge
+// never does), until ctx is done.
+func every(ctx context.Context, period time.Duration, nudge <-chan struct{}, fn func()) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-tick.C:
-		case <-g.flushNow:
+		case <-nudge:
 		}
-		if _, err := g.grouper.Flush(ctx, time.Now(), false); err != nil && !errors.Is(err, context.Canceled) {
-			g.svc.log.Error("group findings", "err", err)
-		}
+		fn()
 	}
 }
 
