@@ -13,6 +13,7 @@ import (
 	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
 // memStore is an in-memory PendingStore: pending rows, the outbox by
@@ -127,5 +128,74 @@ func TestGrouperInMemory(t *testing.T) {
 		if got := gathered(t, reg, "schoolwatch_mails_queued_total", string(kind)); got != want {
 			t.Errorf("schoolwatch_mails_queued_total{kind=%q} = %v, want %v", kind, got, want)
 		}
+	}
+}
+
+// memNoticeLog is an in-memory NoticeLog: the outbox by content key and
+// the notice log by feed, written together as the store's transaction is.
+type memNoticeLog struct {
+	outbox []store.Message
+	log    map[string]store.FeedNotice
+}
+
+func (l *memNoticeLog) FeedNoticesAt(context.Context, time.Time) (map[string]store.FeedNotice, error) {
+	out := map[string]store.FeedNotice{}
+	for id, n := range l.log {
+		out[id] = n
+	}
+	return out, nil
+}
+
+func (l *memNoticeLog) EnqueueNotice(_ context.Context, _ time.Time, m store.Message, put []store.FeedNotice, cleared []string) (bool, error) {
+	for _, n := range put {
+		l.log[n.FeedID] = n
+	}
+	for _, id := range cleared {
+		delete(l.log, id)
+	}
+	if slices.ContainsFunc(l.outbox, func(o store.Message) bool { return o.Key == m.Key }) {
+		return false, nil
+	}
+	l.outbox = append(l.outbox, m)
+	return true, nil
+}
+
+// TestNotifierInMemory: a feed that starts failing is notified once, with
+// the log updated alongside the mail; a lasting failure waits for the
+// daily reminder; recovery is notified and clears the log; with no
+// operator nothing is queued.
+func TestNotifierInMemory(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	l := &memNoticeLog{log: map[string]store.FeedNotice{}}
+	wakes := 0
+	n := &Notifier{Letterhead: letterheadAt(func() time.Time { return now }), Store: l, To: "ops@example.org", Wake: func() { wakes++ }}
+	failing := []FeedHealth{{Feed: watchers.Feed{ID: "news", Name: "Gazette"}, State: store.FeedState{FeedID: "news", Failures: 3, FailingSince: now, ErrorClass: "http_5xx", LastError: "http_5xx: 503"}, Health: watchers.HealthFailing}}
+	healthy := []FeedHealth{{Feed: watchers.Feed{ID: "news", Name: "Gazette"}, Health: watchers.HealthOK}}
+	step := func(feeds []FeedHealth, want bool) {
+		t.Helper()
+		if added, err := n.Queue(ctx, feeds); err != nil || added != want {
+			t.Fatalf("at %v: queued = %v, %v; want %v", now.Format(time.DateTime), added, err, want)
+		}
+	}
+	step(failing, true)
+	if m := l.outbox[0]; m.Kind != string(mail.KindNotice) || m.Subject != "[schoolwatch] feed news is failing" || l.log["news"].Condition != NoticeFailing {
+		t.Errorf("notice %s %q, log %+v", m.Kind, m.Subject, l.log)
+	}
+	now = now.Add(time.Hour)
+	step(failing, false)
+	now = now.Add(24 * time.Hour)
+	step(failing, true) // the daily reminder
+	step(healthy, true)
+	if last := l.outbox[len(l.outbox)-1]; last.Subject != "[schoolwatch] feed news is working again" || len(l.log) != 0 {
+		t.Errorf("recovery notice %q, log %+v", last.Subject, l.log)
+	}
+	if wakes != 3 {
+		t.Errorf("%d wakes, want one per notice", wakes)
+	}
+	n.To = ""
+	step(failing, false)
+	if len(l.outbox) != 3 || len(l.log) != 0 {
+		t.Errorf("with no operator: %d mails, log %+v", len(l.outbox), l.log)
 	}
 }
