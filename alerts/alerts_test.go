@@ -5,15 +5,15 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/mail"
+	netmail "net/mail"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
-	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/guidance"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/store"
 )
@@ -28,17 +28,57 @@ func openStore(t *testing.T) *store.Store {
 	return st
 }
 
+// testLetterhead is the letterhead of every test mail.
+var testLetterhead = Letterhead{From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]", Location: time.UTC, Host: "test.invalid"}
+
+// letterheadAt is testLetterhead on clock.
+func letterheadAt(clock func() time.Time) Letterhead {
+	lh := testLetterhead
+	lh.Now = clock
+	return lh
+}
+
 func testRenderer() *Renderer {
-	return &Renderer{Pack: guidance.Builtin(), From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]", Location: time.UTC, Hostname: "test.invalid"}
+	return &Renderer{Letterhead: testLetterhead, Pack: guidance.Builtin()}
 }
 
-func pendingFor(t testing.TB, recipient, school string, f Finding) store.Pending {
+// smtpDeliverer returns a deliverer for the test server, plain SMTP.
+func smtpDeliverer(t testing.TB, srv *smtptest.Server) mail.Deliverer {
 	t.Helper()
-	return store.Pending{Recipient: recipient, SchoolID: school, ItemKey: f.ItemKey, RuleID: f.RuleID, Severity: SeverityRank(f.Severity), Delivery: "immediate", Payload: f.encode()}
+	d, err := mail.NewSMTPDeliverer(mail.SMTPOptions{From: "schoolwatch <alerts@example.org>", Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
-func hostileFinding() Finding {
-	return Finding{
+func pendingFor(t testing.TB, recipient, school string, a Alert) store.Pending {
+	t.Helper()
+	return store.Pending{Recipient: recipient, SchoolID: school, ItemKey: a.ItemKey, RuleID: a.RuleID, Severity: a.Severity.Rank(), Delivery: "immediate", Payload: a.encode()}
+}
+
+// addPending records the items of ps as seen, each with its pending rows,
+// as the intake does. An item seen before queues nothing.
+func addPending(t testing.TB, st *store.Store, now time.Time, ps ...store.Pending) {
+	t.Helper()
+	var items []store.Item
+	index := map[string]int{}
+	for _, p := range ps {
+		i, ok := index[p.ItemKey]
+		if !ok {
+			i = len(items)
+			index[p.ItemKey] = i
+			items = append(items, store.Item{Key: p.ItemKey, FeedID: "news", Alert: true})
+		}
+		items[i].Pending = append(items[i].Pending, p)
+	}
+	if _, err := st.RecordItems(context.Background(), now, items); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hostileAlert() Alert {
+	return Alert{
 		ItemKey: "item-1", FeedID: "news", FeedName: "Demo Gazette",
 		Title:     "<script>alert(1)</script>\r\nBcc: victim@evil.example\r\nSubject: pwned",
 		Link:      "javascript:alert(document.cookie)",
@@ -51,7 +91,7 @@ func hostileFinding() Finding {
 }
 
 // parts returns the text/plain and text/html parts of a message.
-func parts(t *testing.T, m *mail.Message) (text, html string) {
+func parts(t *testing.T, m *netmail.Message) (text, html string) {
 	t.Helper()
 	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/alternative" {
@@ -85,10 +125,7 @@ func TestDeliverOverSMTP(t *testing.T) {
 	srv := smtptest.Start(t)
 	st := openStore(t)
 	now := time.Now()
-	f := hostileFinding()
-	if err := st.AddPending(ctx, now, pendingFor(t, "dsl@school.example.org", "1", f)); err != nil {
-		t.Fatal(err)
-	}
+	addPending(t, st, now, pendingFor(t, "dsl@school.example.org", "1", hostileAlert()))
 	g := &Grouper{Store: st, Renderer: testRenderer(), GroupWait: time.Minute}
 	if n, err := g.Flush(ctx, now, false); err != nil || n != 0 {
 		t.Fatalf("flush before group_wait: %d, %v (a high finding must wait)", n, err)
@@ -96,11 +133,7 @@ func TestDeliverOverSMTP(t *testing.T) {
 	if n, err := g.Flush(ctx, now.Add(time.Minute), false); err != nil || n != 1 {
 		t.Fatalf("flush after group_wait: %d, %v", n, err)
 	}
-	d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: config.D(5 * time.Second)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSender(st, d, time.Second, time.Minute, nil, nil)
+	s := mail.NewSender(st, smtpDeliverer(t, srv), time.Second, time.Minute, nil, nil)
 	s.Now = func() time.Time { return now.Add(time.Minute) }
 	if sent, err := s.Drain(ctx); err != nil || sent != 1 {
 		t.Fatalf("drain: %d, %v", sent, err)
@@ -152,7 +185,7 @@ func TestDeliverOverSMTP(t *testing.T) {
 }
 
 func TestSubjectSanitised(t *testing.T) {
-	got := SanitizeHeader("a\r\nBcc: x@y\x00z\t"+strings.Repeat("é", 300), MaxSubjectLen)
+	got := SanitizeText("a\r\nBcc: x@y\x00z\t"+strings.Repeat("é", 300), MaxSubjectLen)
 	if strings.ContainsAny(got, "\r\n\x00\t") {
 		t.Errorf("control characters survive: %q", got)
 	}
@@ -165,20 +198,17 @@ func TestGroupingPerRecipientAndSchool(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	now := time.Now()
-	threat := hostileFinding()
+	threat := hostileAlert()
 	threat.ItemKey, threat.RuleID, threat.Category, threat.Severity, threat.Guidance = "item-2", "threat", "threat", "critical", "threats-and-harassment"
-	allegation := hostileFinding()
+	allegation := hostileAlert()
 	second := allegation
 	second.RuleID, second.Category, second.Severity = "defamation", "defamation", "normal"
-	err := st.AddPending(ctx, now,
+	addPending(t, st, now,
 		pendingFor(t, "head@x.org", "1", allegation),
 		pendingFor(t, "head@x.org", "1", second), // same item, another rule: same mail, one entry
 		pendingFor(t, "head@x.org", "1", threat),
 		pendingFor(t, "dsl@x.org", "1", allegation),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := &Grouper{Store: st, Renderer: testRenderer(), GroupWait: time.Hour}
 	// The head's group holds a critical finding, so it goes now; the DSL's waits.
 	if n, err := g.Flush(ctx, now, false); err != nil || n != 1 {
@@ -206,9 +236,10 @@ func TestGroupingPerRecipientAndSchool(t *testing.T) {
 		}
 	}
 	// Nothing is pending any more, and the same findings cannot come back.
-	if err := st.AddPending(ctx, now, pendingFor(t, "dsl@x.org", "1", allegation)); err != nil {
-		t.Fatal(err)
+	if ps, err := st.ListPending(ctx, "immediate"); err != nil || len(ps) != 0 {
+		t.Errorf("pending after both mails: %d, %v", len(ps), err)
 	}
+	addPending(t, st, now, pendingFor(t, "dsl@x.org", "1", allegation))
 	if n, _ := g.Flush(ctx, now, true); n != 0 {
 		t.Errorf("an item already mailed to the DSL was mailed again")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/rules"
 )
 
@@ -38,8 +39,9 @@ func TestSanitizeText(t *testing.T) {
 			if got := SanitizeText(tt.in, tt.max); got != tt.want {
 				t.Errorf("SanitizeText(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 			}
-			if got := SanitizeHeader(tt.in, tt.max); got != SanitizeText(tt.in, tt.max) {
-				t.Errorf("SanitizeHeader differs from SanitizeText: %q", got)
+			// Mail subjects go through the same sanitiser.
+			if got := (&Letterhead{}).subjectLine(tt.in); got != SanitizeText(tt.in, MaxSubjectLen) {
+				t.Errorf("subjectLine differs from SanitizeText: %q", got)
 			}
 		})
 	}
@@ -54,7 +56,7 @@ func unsafeDisplay(r rune) bool {
 // The F10 spoof: an author carrying U+202E made the mail show a forged
 // date. No bidi control from any feed field may reach either part.
 func TestBidiControlsNeverReachTheMail(t *testing.T) {
-	f := Finding{
+	f := Alert{
 		ItemKey: "k", FeedID: "news", FeedName: "Gazette \u2067ettezaG\u2069", Title: "Trouble at \u202eloohcS yramirP dleifkaO\u202c today",
 		Link: "https://news.example.org/p?q=\u202e&r=\u2066x", Author: "Mr \u202e25:11 8202 naJ 1 noM",
 		Published: time.Date(2026, 11, 24, 21, 15, 0, 0, time.UTC), Dated: true,
@@ -62,7 +64,7 @@ func TestBidiControlsNeverReachTheMail(t *testing.T) {
 		Guidance: "threats-and-harassment", Matched: []string{"knife"},
 		Excerpt: []rules.Fragment{{Text: "\u202eOakfield\x1b[2J "}, {Text: "knife", Hit: true}, {Text: " \u200fend\u2068"}},
 	}
-	g := &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: "alert", Entries: []Entry{{Finding: f, Rules: []Finding{f}}},
+	g := &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: mail.KindAlert, Entries: []Entry{{Alert: f, Rules: []Alert{f}}},
 		pending: []int64{1}, itemKeys: []string{"k"}, key: "alert-bidi"}
 	m, err := testRenderer().Render(g, time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC))
 	if err != nil {
@@ -96,14 +98,14 @@ func TestBidiControlsNeverReachTheMail(t *testing.T) {
 // Every element that shows a feed field must allow breaking inside a word.
 func TestLongWordsWrapInHTML(t *testing.T) {
 	long := func(c string) string { return strings.Repeat(c, 1000) }
-	f := Finding{
+	f := Alert{
 		ItemKey: "k", FeedID: "news", FeedName: long("F"), Title: long("T"), Link: "https://news.example.org/" + long("l"), Author: long("A"),
 		Published: time.Date(2026, 11, 24, 21, 15, 0, 0, time.UTC), Dated: true,
 		SchoolID: "1", SchoolName: "Oakfield Primary School", RuleID: "threat", Category: "threat", Severity: "critical",
 		Guidance: "threats-and-harassment", Matched: []string{"knife"},
 		Excerpt: []rules.Fragment{{Text: long("E") + " "}, {Text: "knife", Hit: true}},
 	}
-	g := &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: "alert", Entries: []Entry{{Finding: f, Rules: []Finding{f}}},
+	g := &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: mail.KindAlert, Entries: []Entry{{Alert: f, Rules: []Alert{f}}},
 		pending: []int64{1}, itemKeys: []string{"k"}, key: "alert-long"}
 	m, err := testRenderer().Render(g, time.Now())
 	if err != nil {

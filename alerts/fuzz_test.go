@@ -6,27 +6,27 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net/mail"
+	netmail "net/mail"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/net/html"
 
-	"github.com/schoolwatch/schoolwatch/guidance"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/rules"
 )
 
 // fuzzGroup is a one-entry alert whose feed-supplied fields are the fuzzer's.
 func fuzzGroup(title, text, author, link string) *Group {
-	f := Finding{
+	f := Alert{
 		ItemKey: "k", FeedID: "feed", FeedName: author + " feed", Title: title, Link: link, Author: author,
 		Published: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), Dated: true,
 		SchoolID: "1", SchoolName: "Oak School", RuleID: "threat", Category: "threat", Severity: "critical",
 		Guidance: "threats-and-harassment", Matched: []string{text},
 		Excerpt: []rules.Fragment{{Text: text}, {Text: title, Hit: true}},
 	}
-	return &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: "alert", Entries: []Entry{{Finding: f, Rules: []Finding{f}}},
+	return &Group{Recipient: "head@oak.example.org", SchoolID: "1", Kind: mail.KindAlert, Entries: []Entry{{Alert: f, Rules: []Alert{f}}},
 		pending: []int64{1}, itemKeys: []string{"k"}, key: "alert-fuzz"}
 }
 
@@ -57,9 +57,9 @@ func htmlShape(doc string) (tags, attrs map[string]bool, hrefs []string) {
 }
 
 // mailParts parses a rendered message into its header and decoded parts.
-func mailParts(t testing.TB, raw []byte) (mail.Header, string, string) {
+func mailParts(t testing.TB, raw []byte) (netmail.Header, string, string) {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("rendered mail does not parse: %v", err)
 	}
@@ -92,7 +92,7 @@ func mailParts(t testing.TB, raw []byte) (mail.Header, string, string) {
 // the headers are exactly the renderer's own, and the HTML part contains
 // no element, attribute or link that the feed supplied.
 func FuzzRender(f *testing.F) {
-	r := &Renderer{Pack: guidance.Builtin(), From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]", Location: time.UTC, Hostname: "test.invalid"}
+	r := testRenderer()
 	base, err := r.Render(fuzzGroup("A title", "some text", "someone", "https://example.org/post"), time.Now())
 	if err != nil {
 		f.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/store"
 )
@@ -19,14 +20,14 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func goldenGroup(t testing.TB) *Group {
 	t.Helper()
 	pub := time.Date(2026, 11, 24, 21, 15, 0, 0, time.UTC)
-	threat := Finding{
+	threat := Alert{
 		ItemKey: "g:news:101", FeedID: "news", FeedName: "Folkestone Gazette", Title: "Parents worried after threat posted about St Mary's",
 		Link: "https://news.example.org/st-marys-threat", Author: "Gazette reporter", Published: pub, Dated: true,
 		SchoolID: "118123", SchoolName: "St Mary's CE Primary", RuleID: "threat", Category: "threat", Severity: "critical",
 		Guidance: "threats-and-harassment", Matched: []string{"going to hurt"},
 		Excerpt: []rules.Fragment{{Text: "…a post on a local group said someone was "}, {Text: "going to hurt", Hit: true}, {Text: " staff at St Mary's on Monday…"}},
 	}
-	allegation := Finding{
+	allegation := Alert{
 		ItemKey: "g:forum:7", FeedID: "forum", FeedName: "Community forum", Title: "Teacher at St Mary's <b>should be sacked</b>",
 		Link: "https://forum.example.org/t/7", Published: pub.Add(-2 * time.Hour), Dated: false,
 		SchoolID: "118123", SchoolName: "St Mary's CE Primary", RuleID: "allegation", Category: "allegation", Severity: "high",
@@ -36,12 +37,12 @@ func goldenGroup(t testing.TB) *Group {
 	defamation := allegation
 	defamation.RuleID, defamation.Category, defamation.Severity, defamation.Guidance = "defamation", "defamation", "normal", "defamation-and-legal"
 	var ps []store.Pending
-	for i, f := range []Finding{allegation, defamation, threat} {
+	for i, f := range []Alert{allegation, defamation, threat} {
 		p := pendingFor(t, "head@stmarys.example.org", f.SchoolID, f)
 		p.ID, p.Created = int64(i+1), pub
 		ps = append(ps, p)
 	}
-	return groupPending(ps, "alert", func(p store.Pending) string { return p.Recipient })[0]
+	return groupPending(ps, rules.Immediate)[0]
 }
 
 // TestRenderGolden compares both parts of a rendered alert with
@@ -59,7 +60,7 @@ func TestRenderGolden(t *testing.T) {
 	if want := "[schoolwatch][CRITICAL] Possible threat — St Mary's CE Primary (+1 more)"; m.Subject != want {
 		t.Errorf("subject = %q, want %q", m.Subject, want)
 	}
-	if hdr.Get("Message-ID") != MessageID(m.Key, "test.invalid") {
+	if hdr.Get("Message-ID") != mail.MessageID(m.Key, "test.invalid") {
 		t.Errorf("Message-ID = %q", hdr.Get("Message-ID"))
 	}
 	// The wire format has CRLF line ends; the goldens keep LF for readable diffs.

@@ -4,28 +4,36 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/schoolwatch/schoolwatch/mail"
+	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
-// Entry is one item in a mail, with every rule it matched for this recipient.
-type Entry struct {
-	Finding           // the most severe of the item's findings
-	Rules   []Finding // all of them, most severe first
+// PendingStore holds the routed findings that wait for their mail;
+// *store.Store implements it. ListPending returns those with a delivery,
+// oldest first; the Outbox's Enqueue deletes the ones a mail carries.
+type PendingStore interface {
+	Outbox
+	ListPending(ctx context.Context, delivery string) ([]store.Pending, error)
 }
 
-// Group is the findings one mail carries: for one recipient, and for an
+// Entry is one item in a mail, with every rule it matched for this recipient.
+type Entry struct {
+	Alert         // the most severe of the item's alerts
+	Rules []Alert // all of them, most severe first
+}
+
+// Group is the alerts one mail carries: for one recipient, and for an
 // immediate mail one school.
 type Group struct {
 	Recipient string
 	SchoolID  string
-	Kind      string // "alert" or "digest"
+	Kind      mail.Kind // KindAlert or KindDigest
 	Entries   []Entry
 	pending   []int64
 	itemKeys  []string
@@ -36,10 +44,10 @@ type Group struct {
 
 // Grouper turns pending findings into mails in the outbox.
 type Grouper struct {
-	Store     *store.Store
+	Store     PendingStore
 	Renderer  *Renderer
 	GroupWait time.Duration
-	Log       *slog.Logger
+	Log       *slog.Logger // nil discards
 	Metrics   *Metrics
 	// Wake, if set, is called after mail was enqueued (to start the sender).
 	Wake func()
@@ -50,76 +58,54 @@ type Grouper struct {
 // or force is set (shutdown, the once command). It returns how many mails
 // were enqueued.
 func (g *Grouper) Flush(ctx context.Context, now time.Time, force bool) (int, error) {
-	ps, err := g.Store.ListPending(ctx, "immediate")
-	if err != nil {
-		return 0, err
-	}
-	groups := groupPending(ps, "alert", func(p store.Pending) string { return p.Recipient + "\x00" + p.SchoolID })
-	n := 0
-	for _, grp := range groups {
-		if !force && !grp.critical && grp.oldest.Add(g.GroupWait).After(now) {
-			continue
-		}
-		ok, err := g.enqueue(ctx, now, grp)
-		if err != nil {
-			return n, err
-		}
-		if ok {
-			n++
-		}
-	}
-	return n, nil
+	return g.queueGroups(ctx, now, rules.Immediate, func(grp *Group) bool {
+		return force || grp.critical || !grp.oldest.Add(g.GroupWait).After(now)
+	})
 }
 
 // Digest enqueues one digest mail per recipient holding every pending
 // digest finding. An empty digest is not sent.
 func (g *Grouper) Digest(ctx context.Context, now time.Time) (int, error) {
-	ps, err := g.Store.ListPending(ctx, "digest")
+	return g.queueGroups(ctx, now, rules.Digest, func(*Group) bool { return true })
+}
+
+// queueGroups groups the pending findings with delivery d and queues a
+// mail for each group that is due. It returns how many mails were new.
+func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delivery, due func(*Group) bool) (int, error) {
+	ps, err := g.Store.ListPending(ctx, string(d))
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, grp := range groupPending(ps, "digest", func(p store.Pending) string { return p.Recipient }) {
-		ok, err := g.enqueue(ctx, now, grp)
+	for _, grp := range groupPending(ps, d) {
+		if !due(grp) {
+			continue
+		}
+		added, err := g.Renderer.queue(ctx, now, g.Renderer.draft(grp), func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+			return g.Store.Enqueue(ctx, now, m, grp.pending, grp.itemKeys)
+		}, g.Wake)
 		if err != nil {
 			return n, err
 		}
-		if ok {
+		if added {
 			n++
+			g.Metrics.queued(grp.Kind)
+			if g.Log != nil {
+				g.Log.Info("mail queued", "kind", grp.Kind, "school", grp.SchoolID, "findings", len(grp.pending), "key", grp.key)
+			}
 		}
 	}
 	return n, nil
 }
 
-func (g *Grouper) enqueue(ctx context.Context, now time.Time, grp *Group) (bool, error) {
-	m, err := g.Renderer.Render(grp, now)
-	if err != nil {
-		return false, fmt.Errorf("render %s for %s: %w", grp.Kind, grp.Recipient, err)
+// groupPending groups rows: a digest per recipient, an immediate mail per
+// recipient and school. It merges findings on the same item into one
+// entry, most severe first, and gives each group a content key.
+func groupPending(ps []store.Pending, d rules.Delivery) []*Group {
+	kind, keyOf := mail.KindAlert, func(p store.Pending) string { return p.Recipient + "\x00" + p.SchoolID }
+	if d == rules.Digest {
+		kind, keyOf = mail.KindDigest, func(p store.Pending) string { return p.Recipient }
 	}
-	added, err := g.Store.Enqueue(ctx, now, m, grp.pending, grp.itemKeys)
-	if err != nil {
-		return false, err
-	}
-	if added {
-		g.Metrics.enqueued(grp.Kind)
-		g.log().Info("mail queued", "kind", grp.Kind, "school", grp.SchoolID, "findings", len(grp.pending), "key", m.Key)
-		if g.Wake != nil {
-			g.Wake()
-		}
-	}
-	return added, nil
-}
-
-func (g *Grouper) log() *slog.Logger {
-	if g.Log != nil {
-		return g.Log
-	}
-	return slog.Default()
-}
-
-// groupPending groups rows by key, merging findings on the same item into
-// one entry, most severe first, and gives each group a content key.
-func groupPending(ps []store.Pending, kind string, keyOf func(store.Pending) string) []*Group {
 	byKey := map[string]*Group{}
 	var order []string
 	for _, p := range ps {
@@ -134,20 +120,20 @@ func groupPending(ps []store.Pending, kind string, keyOf func(store.Pending) str
 		if grp.oldest.IsZero() || p.Created.Before(grp.oldest) {
 			grp.oldest = p.Created
 		}
-		grp.critical = grp.critical || p.Severity == SeverityRank(Critical)
-		f, err := decodeFinding(p.Payload)
+		grp.critical = grp.critical || p.Severity == rules.Critical.Rank()
+		a, err := decodeAlert(p.Payload)
 		if err != nil {
 			// A payload we cannot read still must not vanish silently:
 			// carry what the row itself says.
-			f = Finding{ItemKey: p.ItemKey, SchoolID: p.SchoolID, RuleID: p.RuleID, Title: "(unreadable finding)", Severity: "high"}
+			a = Alert{ItemKey: p.ItemKey, SchoolID: p.SchoolID, RuleID: p.RuleID, Title: "(unreadable finding)", Category: rules.OtherCategory, Severity: rules.High}
 		}
 		i := slices.IndexFunc(grp.Entries, func(e Entry) bool { return e.ItemKey == p.ItemKey })
 		if i < 0 {
-			grp.Entries = append(grp.Entries, Entry{Finding: f})
+			grp.Entries = append(grp.Entries, Entry{Alert: a})
 			grp.itemKeys = append(grp.itemKeys, p.ItemKey)
 			i = len(grp.Entries) - 1
 		}
-		grp.Entries[i].Rules = append(grp.Entries[i].Rules, f)
+		grp.Entries[i].Rules = append(grp.Entries[i].Rules, a)
 	}
 	out := make([]*Group, 0, len(order))
 	for _, k := range order {
@@ -155,21 +141,21 @@ func groupPending(ps []store.Pending, kind string, keyOf func(store.Pending) str
 		var ids []string
 		for i := range grp.Entries {
 			e := &grp.Entries[i]
-			slices.SortStableFunc(e.Rules, func(a, b Finding) int { return cmp.Compare(SeverityRank(a.Severity), SeverityRank(b.Severity)) })
-			e.Finding = e.Rules[0]
+			slices.SortStableFunc(e.Rules, func(a, b Alert) int { return cmp.Compare(a.Severity.Rank(), b.Severity.Rank()) })
+			e.Alert = e.Rules[0]
 			for _, r := range e.Rules {
 				ids = append(ids, r.ItemKey+"/"+r.RuleID)
 			}
 		}
 		slices.SortStableFunc(grp.Entries, func(a, b Entry) int {
-			if c := cmp.Compare(SeverityRank(a.Severity), SeverityRank(b.Severity)); c != 0 {
+			if c := cmp.Compare(a.Severity.Rank(), b.Severity.Rank()); c != 0 {
 				return c
 			}
 			return b.Published.Compare(a.Published)
 		})
 		slices.Sort(ids)
-		h := sha256.Sum256([]byte(kind + "\x00" + grp.Recipient + "\x00" + strings.Join(ids, "\x00")))
-		grp.key = kind + "-" + hex.EncodeToString(h[:12])
+		h := sha256.Sum256([]byte(string(kind) + "\x00" + grp.Recipient + "\x00" + strings.Join(ids, "\x00")))
+		grp.key = contentKey(kind, h[:], 24)
 		out = append(out, grp)
 	}
 	return out

@@ -1,44 +1,45 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	htmltemplate "html/template"
+	"slices"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
-var (
-	heartbeatFuncs = map[string]any{"join": strings.Join}
-	heartbeatText  = texttemplate.Must(texttemplate.New("heartbeat.txt.tmpl").Funcs(heartbeatFuncs).ParseFS(templateFS, "templates/heartbeat.txt.tmpl"))
-	heartbeatHTML  = htmltemplate.Must(htmltemplate.New("heartbeat.html.tmpl").Funcs(heartbeatFuncs).ParseFS(templateFS, "templates/heartbeat.html.tmpl"))
-)
+// ActivityLog is what a heartbeat reports from, and where it queues;
+// *store.Store implements it. NewItemsByFeed counts the items first seen
+// in [from, to) per feed, AlertedItems those alerted to a recipient, and
+// SeenBefore reports whether any item was seen before t.
+type ActivityLog interface {
+	Outbox
+	NewItemsByFeed(ctx context.Context, from, to time.Time) (map[string]int64, error)
+	AlertedItems(ctx context.Context, recipient string, from, to time.Time) (int, error)
+	SeenBefore(ctx context.Context, t time.Time) (bool, error)
+}
 
-// Heartbeat sends the periodic "all quiet" mail to school leaders, so that
-// silence in their inbox means nothing was found rather than that
+// Heartbeat queues the periodic "all quiet" mail to school leaders, so
+// that silence in their inbox means nothing was found rather than that
 // schoolwatch broke.
 type Heartbeat struct {
-	Store         *store.Store
-	Config        *config.Config // schools and leaders
-	Feeds         []watchers.Feed
-	Policy        watchers.HealthPolicy
-	From          string
-	SubjectPrefix string
-	Host          string
-	Location      *time.Location
-	Wake          func()
-	Metrics       *NoticeMetrics
-	Now           func() time.Time // for the Date header; nil means time.Now
+	Letterhead
+	Store ActivityLog
+	// Schools are the schools and their leaders; a leader without
+	// Heartbeat gets none.
+	Schools []School
+	// Feeds evaluates every configured feed's health at a time: the
+	// daemon's one evaluation, which the notices and status use too.
+	Feeds   func(ctx context.Context, at time.Time) ([]FeedHealth, error)
+	Wake    func()
+	Metrics *Metrics
 }
 
 // HeartbeatSchool is one school's lines in a heartbeat.
@@ -50,131 +51,125 @@ type HeartbeatSchool struct {
 	Failing []string // ids of the school's feeds now failing
 }
 
-// Send enqueues one heartbeat per leader (heartbeat not turned off)
+// heartbeatLeader is one address a heartbeat goes to, with every school
+// the person leads.
+type heartbeatLeader struct {
+	name, email string
+	schools     []*School
+}
+
+// Queue queues one heartbeat per leader (heartbeat not turned off)
 // covering the period [from, to), where to is the scheduled time. The
-// content key is derived from the leader and to, so a schedule fires at
-// most one mail per leader however often Send is retried. Items checked
+// content key is derived from the leader and to, so a schedule queues at
+// most one mail per leader however often Queue is retried. Items checked
 // are counted from the store's seen items by first-seen time, so the
 // figure covers every configured feed the school depends on: its
 // per_school expansions and every shared feed. It returns how many mails
-// were newly enqueued.
-func (h *Heartbeat) Send(ctx context.Context, from, to time.Time) (int, error) {
+// were newly queued.
+func (h *Heartbeat) Queue(ctx context.Context, from, to time.Time) (int, error) {
 	items, err := h.Store.NewItemsByFeed(ctx, from, to)
 	if err != nil {
 		return 0, err
 	}
-	states, err := h.Store.FeedStates(ctx)
+	feeds, err := h.Feeds(ctx, to)
 	if err != nil {
 		return 0, err
 	}
-	stateOf := make(map[string]store.FeedState, len(states))
-	for _, st := range states {
-		stateOf[st.FeedID] = st
+	sent := 0
+	for _, ld := range h.leaders() {
+		alerted, err := h.Store.AlertedItems(ctx, ld.email, from, to)
+		if err != nil {
+			return sent, err
+		}
+		d := h.draft(ld, from, to, report(ld, items, feeds, alerted), alerted)
+		added, err := h.queue(ctx, h.now(), d, func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+			return h.Store.Enqueue(ctx, now, m, nil, nil)
+		}, h.Wake)
+		if err != nil {
+			return sent, err
+		}
+		if added {
+			sent++
+			h.Metrics.notice(string(mail.KindHeartbeat))
+		}
 	}
-	loc := h.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	// One mail per address, covering every school the person leads.
-	type leader struct {
-		name, email string
-		schools     []*config.School
-	}
-	var order []string
-	byEmail := map[string]*leader{}
-	for i := range h.Config.Schools {
-		s := &h.Config.Schools[i]
+	return sent, nil
+}
+
+// leaders are the addresses a heartbeat goes to, in config order: one
+// mail per address, covering every school the person leads.
+func (h *Heartbeat) leaders() []*heartbeatLeader {
+	var out []*heartbeatLeader
+	byEmail := map[string]*heartbeatLeader{}
+	for i := range h.Schools {
+		s := &h.Schools[i]
 		for _, l := range s.Leaders {
-			if l.Heartbeat != nil && !*l.Heartbeat {
+			if !l.Heartbeat {
 				continue
 			}
 			addr := strings.ToLower(strings.TrimSpace(l.Email))
 			ld, ok := byEmail[addr]
 			if !ok {
-				ld = &leader{name: l.Name, email: addr}
+				ld = &heartbeatLeader{name: l.Name, email: addr}
 				byEmail[addr] = ld
-				order = append(order, addr)
+				out = append(out, ld)
 			}
 			if len(ld.schools) == 0 || ld.schools[len(ld.schools)-1] != s {
 				ld.schools = append(ld.schools, s)
 			}
 		}
 	}
-	sent := 0
-	for _, addr := range order {
-		ld := byEmail[addr]
-		data := struct {
+	return out
+}
+
+// report is the lines of ld's heartbeat, one per school: its feeds, the
+// items they brought in the period, and which are failing now. The alert
+// log is per person, not per school, so alerted is shown once.
+func report(ld *heartbeatLeader, items map[string]int64, feeds []FeedHealth, alerted int) []HeartbeatSchool {
+	var out []HeartbeatSchool
+	for _, s := range ld.schools {
+		hs := HeartbeatSchool{Name: s.Name}
+		for _, fh := range feeds {
+			if fh.Feed.SchoolID != "" && fh.Feed.SchoolID != s.ID {
+				continue
+			}
+			hs.Feeds++
+			hs.Items += items[fh.Feed.ID]
+			if fh.Health == watchers.HealthFailing {
+				hs.Failing = append(hs.Failing, fh.Feed.ID)
+			}
+		}
+		out = append(out, hs)
+	}
+	if len(out) > 0 {
+		out[0].Alerted = alerted
+	}
+	return out
+}
+
+// draft is ld's heartbeat for [from, to).
+func (h *Heartbeat) draft(ld *heartbeatLeader, from, to time.Time, schools []HeartbeatSchool, alerted int) draft {
+	loc := h.location()
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d", ld.email, to.Unix())))
+	subject := " weekly check-in: all quiet"
+	if alerted > 0 {
+		subject = fmt.Sprintf(" weekly check-in: %d alert(s) this week", alerted)
+	}
+	if slices.ContainsFunc(schools, func(s HeartbeatSchool) bool { return len(s.Failing) > 0 }) {
+		subject += "; some sources not working"
+	}
+	addr := ld.email
+	if ld.name != "" {
+		addr = fmt.Sprintf("%q <%s>", ld.name, ld.email)
+	}
+	return draft{
+		key: contentKey(mail.KindHeartbeat, sum[:], 32), kind: mail.KindHeartbeat, to: addr, recipient: ld.email,
+		subject: h.subjectLine(subject), body: heartbeatMail,
+		data: struct {
 			Name, From, To string
 			Schools        []HeartbeatSchool
-		}{Name: ld.name, From: from.In(loc).Format("Mon 2 Jan"), To: to.In(loc).Format("Mon 2 Jan 2006 15:04")}
-		alerted, err := h.Store.AlertedItems(ctx, ld.email, from, to)
-		if err != nil {
-			return sent, err
-		}
-		for _, s := range ld.schools {
-			hs := HeartbeatSchool{Name: s.Name}
-			if len(ld.schools) == 1 {
-				hs.Alerted = alerted
-			}
-			for _, f := range h.Feeds {
-				if f.SchoolID != "" && f.SchoolID != s.ID {
-					continue
-				}
-				hs.Feeds++
-				hs.Items += items[f.ID]
-				if h.Policy.Evaluate(stateOf[f.ID], f, to) == watchers.HealthFailing {
-					hs.Failing = append(hs.Failing, f.ID)
-				}
-			}
-			data.Schools = append(data.Schools, hs)
-		}
-		if len(ld.schools) > 1 && alerted > 0 {
-			// The alert log is per person, not per school: show the total once.
-			data.Schools[0].Alerted = alerted
-		}
-		sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d", ld.email, to.Unix())))
-		key := "heartbeat-" + hex.EncodeToString(sum[:])[:32]
-		var text, html bytes.Buffer
-		if err := heartbeatText.Execute(&text, data); err != nil {
-			return sent, fmt.Errorf("render heartbeat: %w", err)
-		}
-		if err := heartbeatHTML.Execute(&html, data); err != nil {
-			return sent, fmt.Errorf("render heartbeat: %w", err)
-		}
-		subject := "weekly check-in: all quiet"
-		if alerted > 0 {
-			subject = fmt.Sprintf("weekly check-in: %d alert(s) this week", alerted)
-		}
-		for _, s := range data.Schools {
-			if len(s.Failing) > 0 {
-				subject += "; some sources not working"
-				break
-			}
-		}
-		if h.SubjectPrefix != "" {
-			subject = h.SubjectPrefix + " " + subject
-		}
-		to := ld.email
-		if ld.name != "" {
-			to = fmt.Sprintf("%q <%s>", ld.name, ld.email)
-		}
-		raw, err := BuildMessage(Envelope{From: h.From, To: to, Subject: subject, MessageID: MessageID(key, h.Host), Date: h.now()}, text.String(), html.String())
-		if err != nil {
-			return sent, fmt.Errorf("build heartbeat: %w", err)
-		}
-		added, err := h.Store.Enqueue(ctx, h.now(), store.Message{Key: key, Kind: "heartbeat", Recipient: ld.email, Subject: subject, Raw: raw}, nil, nil)
-		if err != nil {
-			return sent, err
-		}
-		if added {
-			sent++
-			h.Metrics.count("heartbeat")
-		}
+		}{Name: ld.name, From: from.In(loc).Format("Mon 2 Jan"), To: to.In(loc).Format("Mon 2 Jan 2006 15:04"), Schools: schools},
 	}
-	if sent > 0 && h.Wake != nil {
-		h.Wake()
-	}
-	return sent, nil
 }
 
 // Period is the heartbeat period that a run of sched at `to` closes: one
@@ -183,13 +178,13 @@ func Period(sched cron.Schedule, to time.Time) (from time.Time) {
 	return to.Add(-sched.Next(to).Sub(to))
 }
 
-// CatchUp sends the heartbeat of sched's latest run at or before now, as
+// CatchUp queues the heartbeat of sched's latest run at or before now, as
 // anacron does for a job whose time passed while the machine was off: a
 // daemon that was down on Monday morning still reports on the week when it
 // comes back. It does nothing when schoolwatch had seen no item before that
-// run (a fresh install has no week to report on), and Send's content key
+// run (a fresh install has no week to report on), and Queue's content key
 // makes it a no-op when that run's heartbeat was already queued. It returns
-// how many mails were newly enqueued.
+// how many mails were newly queued.
 func (h *Heartbeat) CatchUp(ctx context.Context, sched cron.Schedule, now time.Time) (int, error) {
 	to, ok := lastRun(sched, now)
 	if !ok {
@@ -198,7 +193,7 @@ func (h *Heartbeat) CatchUp(ctx context.Context, sched cron.Schedule, now time.T
 	if before, err := h.Store.SeenBefore(ctx, to); err != nil || !before {
 		return 0, err
 	}
-	return h.Send(ctx, Period(sched, to), to)
+	return h.Queue(ctx, Period(sched, to), to)
 }
 
 // lastRun is sched's latest run at or before now (cron schedules only go
@@ -220,11 +215,4 @@ func lastRun(sched cron.Schedule, now time.Time) (time.Time, bool) {
 		return t, true
 	}
 	return time.Time{}, false
-}
-
-func (h *Heartbeat) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
 
 	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
-	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -27,14 +28,13 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 	defer func() { st.Close() }()
 	to := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	from := to.Add(-7 * 24 * time.Hour)
-	off := false
-	cfg := &config.Config{Schools: []config.School{
-		{ID: "1", Name: "Oak Primary", Leaders: []config.Leader{
-			{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}},
-			{Name: "No Mail", Email: "nomail@oak.example.org", Roles: []string{"dsl"}, Heartbeat: &off},
+	schools := []School{
+		{ID: "1", Name: "Oak Primary", Leaders: []Leader{
+			{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}, Heartbeat: true},
+			{Name: "No Mail", Email: "nomail@oak.example.org", Roles: []string{"dsl"}, Heartbeat: false},
 		}},
-		{ID: "2", Name: "Elm Academy", Leaders: []config.Leader{{Name: "E Head", Email: "head@elm.example.org", Roles: []string{"head"}}}},
-	}}
+		{ID: "2", Name: "Elm Academy", Leaders: []Leader{{Name: "E Head", Email: "head@elm.example.org", Roles: []string{"head"}, Heartbeat: true}}},
+	}
 	feeds := []watchers.Feed{{ID: "news"}, {ID: "reddit/1", SchoolID: "1"}, {ID: "reddit/2", SchoolID: "2"}}
 	// news: 3 items in the period and 1 before it; reddit/1: 2 items;
 	// reddit/2: failing, no items.
@@ -58,30 +58,26 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	metrics := NewNoticeMetrics(reg)
+	metrics := NewMetrics(reg)
 	hb := func() *Heartbeat {
-		return &Heartbeat{Store: st, Config: cfg, Feeds: feeds, From: "schoolwatch <alerts@example.org>", SubjectPrefix: "[schoolwatch]",
-			Host: "test.invalid", Metrics: metrics, Now: func() time.Time { return to }}
+		return &Heartbeat{Letterhead: letterheadAt(func() time.Time { return to }), Store: st, Schools: schools, Feeds: feedHealthOf(st, feeds),
+			Metrics: metrics}
 	}
-	if n, err := hb().Send(ctx, from, to); err != nil || n != 2 {
+	if n, err := hb().Queue(ctx, from, to); err != nil || n != 2 {
 		t.Fatalf("first send: %d, %v; want one per leader with heartbeat on (2)", n, err)
 	}
 	// Retried, and after a restart: nothing more for the same schedule.
-	if n, err := hb().Send(ctx, from, to); err != nil || n != 0 {
+	if n, err := hb().Queue(ctx, from, to); err != nil || n != 0 {
 		t.Fatalf("retry: %d, %v", n, err)
 	}
 	st.Close()
 	if st, err = store.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := hb().Send(ctx, from, to); err != nil || n != 0 {
+	if n, err := hb().Queue(ctx, from, to); err != nil || n != 0 {
 		t.Fatalf("after restart: %d, %v", n, err)
 	}
-	d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: config.D(5 * time.Second)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSender(st, d, time.Second, time.Minute, nil, nil)
+	s := mail.NewSender(st, smtpDeliverer(t, srv), time.Second, time.Minute, nil, nil)
 	s.Now = func() time.Time { return to }
 	if n, err := s.Drain(ctx); err != nil || n != 2 {
 		t.Fatalf("drain: %d, %v", n, err)
@@ -108,7 +104,7 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 		t.Errorf("schoolwatch_notices_total{kind=heartbeat} = %v", got)
 	}
 	// The next schedule sends again.
-	if n, err := hb().Send(ctx, to, to.Add(7*24*time.Hour)); err != nil || n != 2 {
+	if n, err := hb().Queue(ctx, to, to.Add(7*24*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("next week: %d, %v", n, err)
 	}
 }
@@ -122,14 +118,14 @@ func TestHeartbeatCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	sched, err := config.CronParser.Parse("0 7 * * 1") // Mondays 07:00
+	sched, err := cron.ParseStandard("0 7 * * 1") // Mondays 07:00
 	if err != nil {
 		t.Fatal(err)
 	}
 	monday := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
 	now := monday.Add(3 * time.Hour) // started at 10:00, three hours late
-	cfg := &config.Config{Schools: []config.School{{ID: "1", Name: "Oak Primary", Leaders: []config.Leader{{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}}}}}}
-	hb := &Heartbeat{Store: st, Config: cfg, Feeds: []watchers.Feed{{ID: "news"}}, From: "schoolwatch <alerts@example.org>", Host: "test.invalid", Now: func() time.Time { return now }}
+	schools := []School{{ID: "1", Name: "Oak Primary", Leaders: []Leader{{Name: "A Head", Email: "head@oak.example.org", Roles: []string{"head"}, Heartbeat: true}}}}
+	hb := &Heartbeat{Letterhead: Letterhead{From: "schoolwatch <alerts@example.org>", Host: "test.invalid", Now: func() time.Time { return now }}, Store: st, Schools: schools, Feeds: feedHealthOf(st, []watchers.Feed{{ID: "news"}})}
 
 	// A fresh install: nothing seen before Monday, so nothing to report.
 	if n, err := hb.CatchUp(ctx, sched, now); err != nil || n != 0 {
@@ -146,7 +142,7 @@ func TestHeartbeatCatchUp(t *testing.T) {
 	if n, err := hb.CatchUp(ctx, sched, now.Add(time.Hour)); err != nil || n != 0 {
 		t.Fatalf("second start: %d, %v", n, err)
 	}
-	if n, err := hb.Send(ctx, Period(sched, monday), monday); err != nil || n != 0 {
+	if n, err := hb.Queue(ctx, Period(sched, monday), monday); err != nil || n != 0 {
 		t.Fatalf("scheduled send after catch-up: %d, %v", n, err)
 	}
 	msgs, err := st.Messages(ctx, "", 10)
@@ -171,7 +167,7 @@ func TestLastRun(t *testing.T) {
 		{"30 8 * * 1,4", time.Date(2026, 11, 29, 12, 0, 0, 0, loc), time.Date(2026, 11, 26, 8, 30, 0, 0, loc)},
 		{"0 9 1 * *", time.Date(2026, 11, 25, 12, 0, 0, 0, loc), time.Date(2026, 11, 1, 9, 0, 0, 0, loc)},
 	} {
-		sched, err := config.CronParser.Parse(tc.spec)
+		sched, err := cron.ParseStandard(tc.spec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,56 +1,35 @@
 package alerts
 
 import (
-	"context"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schoolwatch/schoolwatch/mail"
 )
 
-// Metrics are the alert pipeline's Prometheus metrics.
+// Metrics are the alerts package's Prometheus metrics: findings, the
+// alert and digest mails queued, feeds by health, and the notice entries
+// and heartbeats queued. A nil *Metrics counts nothing.
 type Metrics struct {
-	findings  *prometheus.CounterVec
-	enqueuedC *prometheus.CounterVec
-	results   *prometheus.CounterVec
-	depth     prometheus.Gauge
-	oldest    prometheus.Gauge
-	sendDur   prometheus.Histogram
+	findings, queuedC, notices *prometheus.CounterVec
+	feeds                      *prometheus.GaugeVec
 }
 
-// NewMetrics registers the alert metrics with reg.
+// NewMetrics registers the alerts metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_findings_total",
-			Help: "Rule matches on new items, by rule, category and severity.",
-		}, []string{"rule", "category", "severity"}),
-		enqueuedC: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_mails_queued_total",
-			Help: "Mails written to the outbox, by kind.",
-		}, []string{"kind"}),
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_alerts_total",
-			Help: "Outbox delivery attempts by result: sent, failed (permanent), retried (temporary failure).",
-		}, []string{"result"}),
-		depth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_outbox_depth",
-			Help: "Mails waiting in the outbox.",
-		}),
-		oldest: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_outbox_oldest_age_seconds",
-			Help: "Age of the oldest mail waiting in the outbox (0 when empty).",
-		}),
-		sendDur: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "schoolwatch_smtp_send_duration_seconds",
-			Help:    "Time to hand one mail to the SMTP server (or write it to a file).",
-			Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_findings_total", Help: "Rule matches on new items, by rule, category and severity."}, []string{"rule", "category", "severity"}),
+		queuedC:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_mails_queued_total", Help: "Mails written to the outbox, by kind."}, []string{"kind"}),
+		feeds:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "schoolwatch_feeds", Help: "Configured feeds by health state (ok, failing, quiet, unknown = never polled)."}, []string{"state"}),
+		notices:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_notices_total", Help: "Feed-health notice entries and heartbeats enqueued, by kind."}, []string{"kind"}),
 	}
-	for _, r := range []string{"sent", "failed", "retried"} {
-		m.results.WithLabelValues(r)
+	for _, s := range []string{"ok", "failing", "quiet", "unknown"} {
+		m.feeds.WithLabelValues(s)
+	}
+	for _, k := range []string{NoticeFailing, NoticeQuiet, NoticeReminder, NoticeRecovered, string(mail.KindHeartbeat)} {
+		m.notices.WithLabelValues(k)
 	}
 	if reg != nil {
-		reg.MustRegister(m.findings, m.enqueuedC, m.results, m.depth, m.oldest, m.sendDur)
+		reg.MustRegister(m.findings, m.queuedC, m.feeds, m.notices)
 	}
 	return m
 }
@@ -62,36 +41,29 @@ func (m *Metrics) Finding(rule, category, severity string) {
 	}
 }
 
-func (m *Metrics) enqueued(kind string) {
+func (m *Metrics) queued(kind mail.Kind) {
 	if m != nil {
-		m.enqueuedC.WithLabelValues(kind).Inc()
+		m.queuedC.WithLabelValues(string(kind)).Inc()
 	}
 }
 
-func (m *Metrics) result(r string) {
-	if m != nil {
-		m.results.WithLabelValues(r).Inc()
-	}
-}
-
-func (m *Metrics) sendDuration(d time.Duration) {
-	if m != nil {
-		m.sendDur.Observe(d.Seconds())
-	}
-}
-
-func (m *Metrics) updateOutbox(ctx context.Context, st Outbox, now time.Time) {
+// observe sets the feeds gauge from one evaluation of every feed.
+func (m *Metrics) observe(feeds []FeedHealth) {
 	if m == nil {
 		return
 	}
-	depth, oldest, err := st.OutboxStats(ctx)
-	if err != nil {
-		return
+	counts := map[string]float64{"ok": 0, "failing": 0, "quiet": 0, "unknown": 0}
+	for _, f := range feeds {
+		counts[f.Health.String()]++
 	}
-	m.depth.Set(float64(depth))
-	if oldest.IsZero() {
-		m.oldest.Set(0)
-	} else {
-		m.oldest.Set(now.Sub(oldest).Seconds())
+	for s, n := range counts {
+		m.feeds.WithLabelValues(s).Set(n)
+	}
+}
+
+// notice counts one notice entry or heartbeat.
+func (m *Metrics) notice(kind string) {
+	if m != nil {
+		m.notices.WithLabelValues(kind).Inc()
 	}
 }

@@ -1,19 +1,14 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	htmltemplate "html/template"
 	"sort"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -30,11 +25,6 @@ const (
 // reminderEvery is the least time between two notices about one lasting
 // condition.
 const reminderEvery = 24 * time.Hour
-
-var (
-	noticeText = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/notice.txt.tmpl"))
-	noticeHTML = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/notice.html.tmpl"))
-)
 
 // FeedHealth is one feed's evaluated condition, the evaluator's input.
 type FeedHealth struct {
@@ -120,7 +110,7 @@ func PlanNotices(feeds []FeedHealth, log map[string]store.FeedNotice, now time.T
 		if e.Condition == NoticeFailing && e.Kind != NoticeRecovered {
 			// A fetch error's text starts with its class; say it once.
 			e.ErrorClass = fh.State.ErrorClass
-			e.LastError = SanitizeHeader(strings.TrimPrefix(fh.State.LastError, e.ErrorClass+": "), 300)
+			e.LastError = SanitizeText(strings.TrimPrefix(fh.State.LastError, e.ErrorClass+": "), 300)
 			e.Failures = fh.State.Failures
 		}
 		entries = append(entries, e)
@@ -136,73 +126,31 @@ func conditionSince(fh FeedHealth, cond string) time.Time {
 	return fh.State.FailingSince
 }
 
-// NoticeMetrics counts feeds by health and notices sent.
-type NoticeMetrics struct {
-	feeds   *prometheus.GaugeVec
-	notices *prometheus.CounterVec
-}
-
-// NewNoticeMetrics registers the feed-health metrics on reg.
-func NewNoticeMetrics(reg prometheus.Registerer) *NoticeMetrics {
-	m := &NoticeMetrics{
-		feeds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "schoolwatch_feeds", Help: "Configured feeds by health state (ok, failing, quiet, unknown = never polled).",
-		}, []string{"state"}),
-		notices: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_notices_total", Help: "Feed-health notice entries and heartbeats enqueued, by kind.",
-		}, []string{"kind"}),
-	}
-	for _, s := range []string{"ok", "failing", "quiet", "unknown"} {
-		m.feeds.WithLabelValues(s)
-	}
-	for _, k := range []string{NoticeFailing, NoticeQuiet, NoticeReminder, NoticeRecovered, "heartbeat"} {
-		m.notices.WithLabelValues(k)
-	}
-	if reg != nil {
-		reg.MustRegister(m.feeds, m.notices)
-	}
-	return m
-}
-
-func (m *NoticeMetrics) observe(feeds []FeedHealth) {
-	if m == nil {
-		return
-	}
-	counts := map[string]float64{"ok": 0, "failing": 0, "quiet": 0, "unknown": 0}
-	for _, f := range feeds {
-		counts[f.Health.String()]++
-	}
-	for s, n := range counts {
-		m.feeds.WithLabelValues(s).Set(n)
-	}
-}
-
-func (m *NoticeMetrics) count(kind string) {
-	if m != nil {
-		m.notices.WithLabelValues(kind).Inc()
-	}
+// NoticeLog is the feed-notice log, what the operator was last told about
+// each feed; *store.Store implements it. FeedNoticesAt reads it as of now;
+// EnqueueNotice queues a notice and updates the log in one transaction.
+type NoticeLog interface {
+	FeedNoticesAt(ctx context.Context, now time.Time) (map[string]store.FeedNotice, error)
+	EnqueueNotice(ctx context.Context, now time.Time, m store.Message, put []store.FeedNotice, cleared []string) (bool, error)
 }
 
 // Notifier turns feed health into grouped operator notices in the outbox.
 type Notifier struct {
-	Store         *store.Store
-	From, To      string // To: mail.operator
-	SubjectPrefix string
-	Host          string         // for Message-IDs; "" means schoolwatch.invalid
-	Location      *time.Location // days for the content key and dates
-	Now           func() time.Time
-	Wake          func() // nudges the sender; may be nil
-	Metrics       *NoticeMetrics
+	Letterhead // Location: the day of the content key, and dates
+	Store      NoticeLog
+	To         string // mail.operator; "" queues nothing
+	Wake       func() // nudges the sender; may be nil
+	Metrics    *Metrics
 }
 
-// Notify evaluates feeds against the notice log and enqueues at most one
+// Queue evaluates feeds against the notice log and queues at most one
 // mail covering every feed whose condition started, needs a reminder or
-// recovered. The mail is enqueued and the log updated in one transaction,
+// recovered. The mail is queued and the log updated in one transaction,
 // so a crash leaves both or neither; the mail's content key, derived from
 // the set of (feed, kind, day), also keeps two evaluations on the same day
 // from queueing the same notice twice. It reports whether a mail was
-// enqueued.
-func (n *Notifier) Notify(ctx context.Context, feeds []FeedHealth) (bool, error) {
+// queued.
+func (n *Notifier) Queue(ctx context.Context, feeds []FeedHealth) (bool, error) {
 	n.Metrics.observe(feeds)
 	if n.To == "" {
 		return false, nil // nobody to tell; the status command still shows it
@@ -216,10 +164,7 @@ func (n *Notifier) Notify(ctx context.Context, feeds []FeedHealth) (bool, error)
 	if len(entries) == 0 {
 		return false, nil
 	}
-	loc := n.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := n.location()
 	day := now.In(loc).Format("2006-01-02")
 	h := sha256.New()
 	var problems, recovered []NoticeEntry
@@ -250,36 +195,24 @@ func (n *Notifier) Notify(ctx context.Context, feeds []FeedHealth) (bool, error)
 		}
 		problems = append(problems, e)
 	}
-	key := "notice-" + hex.EncodeToString(h.Sum(nil))[:32]
-	data := map[string]any{"Day": day, "Problems": problems, "Recovered": recovered}
-	var text, html bytes.Buffer
-	if err := noticeText.Execute(&text, data); err != nil {
-		return false, fmt.Errorf("render notice: %w", err)
+	d := draft{
+		key: contentKey(mail.KindNotice, h.Sum(nil), 32), kind: mail.KindNotice, to: n.To, recipient: n.To,
+		subject: n.subjectLine(noticeSubject(problems, recovered)), body: noticeMail,
+		data: map[string]any{"Day": day, "Problems": problems, "Recovered": recovered},
 	}
-	if err := noticeHTML.Execute(&html, data); err != nil {
-		return false, fmt.Errorf("render notice: %w", err)
-	}
-	subject := noticeSubject(n.SubjectPrefix, problems, recovered)
-	raw, err := BuildMessage(Envelope{From: n.From, To: n.To, Subject: subject, MessageID: MessageID(key, n.Host), Date: now}, text.String(), html.String())
-	if err != nil {
-		return false, fmt.Errorf("build notice: %w", err)
-	}
-	added, err := n.Store.EnqueueNotice(ctx, now, store.Message{Key: key, Kind: "notice", Recipient: n.To, Subject: subject, Raw: raw}, put, cleared)
-	if err != nil {
-		return false, err
-	}
+	added, err := n.queue(ctx, now, d, func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+		return n.Store.EnqueueNotice(ctx, now, m, put, cleared)
+	}, n.Wake)
 	if added {
 		for _, e := range entries {
-			n.Metrics.count(e.Kind)
-		}
-		if n.Wake != nil {
-			n.Wake()
+			n.Metrics.notice(e.Kind)
 		}
 	}
-	return added, nil
+	return added, err
 }
 
-func noticeSubject(prefix string, problems, recovered []NoticeEntry) string {
+// noticeSubject says what a notice is about, after the prefix.
+func noticeSubject(problems, recovered []NoticeEntry) string {
 	var parts []string
 	if len(problems) == 1 {
 		parts = append(parts, fmt.Sprintf("feed %s is %s", problems[0].FeedID, problems[0].Condition))
@@ -291,16 +224,5 @@ func noticeSubject(prefix string, problems, recovered []NoticeEntry) string {
 	} else if len(recovered) > 1 {
 		parts = append(parts, fmt.Sprintf("%d feeds working again", len(recovered)))
 	}
-	s := strings.Join(parts, "; ")
-	if prefix != "" {
-		s = prefix + " " + s
-	}
-	return s
-}
-
-func (n *Notifier) now() time.Time {
-	if n.Now != nil {
-		return n.Now()
-	}
-	return time.Now()
+	return " " + strings.Join(parts, "; ")
 }

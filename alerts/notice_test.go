@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
-	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -82,7 +82,7 @@ type healthRig struct {
 	st       *store.Store
 	poller   *watchers.Poller
 	notifier *Notifier
-	sender   *Sender
+	sender   *mail.Sender
 	reg      *prometheus.Registry
 	sink     *seenSink
 }
@@ -104,12 +104,8 @@ func (r *healthRig) open(srv *smtptest.Server) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r.poller = &watchers.Poller{Store: st, Fetcher: watchers.NewFetcher("test"), Sink: r.sink, Now: clock, MaxBackoff: time.Hour, Log: quiet}
 	r.reg = prometheus.NewRegistry()
-	r.notifier = &Notifier{Store: st, From: "schoolwatch <alerts@example.org>", To: "ops@example.org", SubjectPrefix: "[schoolwatch]", Host: "test.invalid", Now: clock, Metrics: NewNoticeMetrics(r.reg)}
-	d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: config.D(5 * time.Second)}})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.sender = NewSender(st, d, time.Second, time.Minute, nil, nil)
+	r.notifier = &Notifier{Letterhead: letterheadAt(clock), Store: st, To: "ops@example.org", Metrics: NewMetrics(r.reg)}
+	r.sender = mail.NewSender(st, smtpDeliverer(r.t, srv), time.Second, time.Minute, nil, nil)
 	r.sender.Now = clock
 }
 
@@ -135,15 +131,11 @@ func (r *healthRig) cycle() int {
 func (r *healthRig) evaluate() int {
 	r.t.Helper()
 	ctx := context.Background()
-	var fh []FeedHealth
-	for _, f := range r.feeds {
-		s, _, err := r.st.FeedState(ctx, f.ID)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		fh = append(fh, FeedHealth{Feed: f, State: s, Health: watchers.HealthPolicy{}.Evaluate(s, f, r.now)})
+	fh, err := feedHealthOf(r.st, r.feeds)(ctx, r.now)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	if _, err := r.notifier.Notify(ctx, fh); err != nil {
+	if _, err := r.notifier.Queue(ctx, fh); err != nil {
 		r.t.Fatal(err)
 	}
 	n, err := r.sender.Drain(ctx)
@@ -151,6 +143,22 @@ func (r *healthRig) evaluate() int {
 		r.t.Fatal(err)
 	}
 	return n
+}
+
+// feedHealthOf evaluates feeds from their stored states with the default
+// policy, as the daemon does.
+func feedHealthOf(st *store.Store, feeds []watchers.Feed) func(context.Context, time.Time) ([]FeedHealth, error) {
+	return func(ctx context.Context, at time.Time) ([]FeedHealth, error) {
+		var out []FeedHealth
+		for _, f := range feeds {
+			s, _, err := st.FeedState(ctx, f.ID)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, FeedHealth{Feed: f, State: s, Health: watchers.HealthPolicy{}.Evaluate(s, f, at)})
+		}
+		return out, nil
+	}
 }
 
 // seenSink counts items not seen before; its memory outlives restarts,
@@ -348,8 +356,8 @@ func TestNoticeCrashBeforeLogIsNotDuplicated(t *testing.T) {
 	defer st.Close()
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	fh := []FeedHealth{{Feed: watchers.Feed{ID: "f"}, State: store.FeedState{Failures: 3, FailingSince: now}, Health: watchers.HealthFailing}}
-	n := &Notifier{Store: st, From: "a@example.org", To: "ops@example.org", Now: func() time.Time { return now }}
-	if added, err := n.Notify(context.Background(), fh); err != nil || !added {
+	n := &Notifier{Letterhead: Letterhead{From: "a@example.org", Now: func() time.Time { return now }}, Store: st, To: "ops@example.org"}
+	if added, err := n.Queue(context.Background(), fh); err != nil || !added {
 		t.Fatalf("first: %v, %v", added, err)
 	}
 	// Forget the log, as if the process died before writing it.
@@ -357,7 +365,7 @@ func TestNoticeCrashBeforeLogIsNotDuplicated(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Hour)
-	if added, err := n.Notify(context.Background(), fh); err != nil || added {
+	if added, err := n.Queue(context.Background(), fh); err != nil || added {
 		t.Fatalf("retry: added=%v, %v; want the duplicate dropped", added, err)
 	}
 }

@@ -5,24 +5,73 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/rules"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
-// Router decides who hears about each finding.
-type Router struct {
-	cfg *config.Config
-	log *slog.Logger
+// Routes is the routing table: who leads each school, and whom and how
+// each rule tells. The daemon builds it once from the compiled config.
+type Routes struct {
+	Schools []School
+	Rules   []Rule
+	// Fallback receives the findings of a rule whose roles nobody at the
+	// school holds; "" drops them, with an error log.
+	Fallback string
 }
 
-// NewRouter returns a router for cfg.
-func NewRouter(cfg *config.Config, log *slog.Logger) *Router {
+// School is one watched school as the alert mail names it.
+type School struct {
+	ID, Name string
+	Leaders  []Leader
+}
+
+// Leader is a person who receives a school's alerts.
+type Leader struct {
+	Name, Email string
+	Roles       []string
+	// DigestOnly holds every finding but a critical one for the digest.
+	DigestOnly bool
+	// Heartbeat sends the leader the weekly "all quiet" mail.
+	Heartbeat bool
+}
+
+// hasRole reports whether the leader has any of roles.
+func (l Leader) hasRole(roles []string) bool {
+	return slices.ContainsFunc(l.Roles, func(r string) bool { return slices.Contains(roles, r) })
+}
+
+// Rule is what routing and the mail need from one compiled rule.
+type Rule struct {
+	ID       string
+	Notify   []string // the leader roles it tells
+	Delivery rules.Delivery
+	Severity rules.Severity
+	Category rules.Category
+	Guidance string // the guidance section its alerts carry
+}
+
+// Router decides who hears about each finding.
+type Router struct {
+	schools  map[string]*School
+	rules    map[string]*Rule
+	fallback string
+	log      *slog.Logger
+}
+
+// NewRouter returns a router for the table rt. A nil log discards.
+func NewRouter(rt Routes, log *slog.Logger) *Router {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: cfg, log: log}
+	r := &Router{schools: map[string]*School{}, rules: map[string]*Rule{}, fallback: rt.Fallback, log: log}
+	for i := range rt.Schools {
+		r.schools[rt.Schools[i].ID] = &rt.Schools[i]
+	}
+	for i := range rt.Rules {
+		r.rules[rt.Rules[i].ID] = &rt.Rules[i]
+	}
+	return r
 }
 
 // Recipient is one person a finding is routed to.
@@ -32,23 +81,24 @@ type Recipient struct {
 }
 
 // Recipients returns the leaders of school whose roles rule notifies; when
-// there are none, the configured fallback address. A leader who opted into
+// there are none, the fallback address. A leader who opted into
 // digest_only gets the finding in the digest, unless it is critical.
-func (r *Router) Recipients(school *config.School, rule *config.Rule) []Recipient {
+func (r *Router) Recipients(school *School, rule *Rule) []Recipient {
 	var out []Recipient
 	seen := map[string]bool{}
-	digest := rule.Delivery == "digest" && rule.Severity != Critical
+	critical := rule.Severity == rules.Critical
+	digest := rule.Delivery == rules.Digest && !critical
 	for _, l := range school.Leaders {
 		addr := strings.ToLower(strings.TrimSpace(l.Email))
-		if !l.HasRole(rule.Notify) || seen[addr] {
+		if !l.hasRole(rule.Notify) || seen[addr] {
 			continue
 		}
 		seen[addr] = true
-		out = append(out, Recipient{Name: l.Name, Email: addr, Digest: digest || (l.DigestOnly && rule.Severity != Critical)})
+		out = append(out, Recipient{Name: l.Name, Email: addr, Digest: digest || (l.DigestOnly && !critical)})
 	}
-	if len(out) == 0 && r.cfg.Mail.Fallback != "" {
+	if len(out) == 0 && r.fallback != "" {
 		r.log.Warn("no leader has the rule's roles; using the fallback address", "school", school.ID, "rule", rule.ID, "roles", strings.Join(rule.Notify, ","))
-		out = append(out, Recipient{Name: "", Email: strings.ToLower(r.cfg.Mail.Fallback), Digest: digest})
+		out = append(out, Recipient{Name: "", Email: strings.ToLower(r.fallback), Digest: digest})
 	}
 	if len(out) == 0 {
 		r.log.Error("finding reaches nobody: no leader has the rule's roles and mail.fallback is not set", "school", school.ID, "rule", rule.ID)
@@ -57,18 +107,18 @@ func (r *Router) Recipients(school *config.School, rule *config.Rule) []Recipien
 }
 
 // Route turns an item's findings into pending rows, one per recipient and
-// rule. Findings for unknown schools or rules (a config reload raced) are
-// dropped with an error log.
+// rule, each carrying the Alert its mail needs. Findings for unknown
+// schools or rules (a config reload raced) are dropped with an error log.
 func (r *Router) Route(it watchers.Item, fs []rules.Finding) []store.Pending {
 	var out []store.Pending
 	for _, f := range fs {
-		school, ok := r.cfg.School(f.School)
-		rule, ok2 := r.cfg.Rule(f.Rule)
+		school, ok := r.schools[f.School]
+		rule, ok2 := r.rules[f.Rule]
 		if !ok || !ok2 {
 			r.log.Error("finding for unknown school or rule", "school", f.School, "rule", f.Rule)
 			continue
 		}
-		payload := Finding{
+		a := Alert{
 			ItemKey: it.Key, FeedID: it.FeedID, FeedName: it.FeedName, Title: it.Title, Link: it.Link, Author: it.Author,
 			Published: it.Published, Dated: it.Dated,
 			SchoolID: school.ID, SchoolName: school.Name,
@@ -76,19 +126,19 @@ func (r *Router) Route(it watchers.Item, fs []rules.Finding) []store.Pending {
 			Excerpt: rules.Excerpt(it.Content(), f.Evidence, 320),
 		}
 		for _, sp := range f.Evidence {
-			if !slices.Contains(payload.Matched, sp.Term) {
-				payload.Matched = append(payload.Matched, sp.Term)
+			if !slices.Contains(a.Matched, sp.Term) {
+				a.Matched = append(a.Matched, sp.Term)
 			}
 		}
-		body := payload.encode()
+		body := a.encode()
 		for _, rc := range r.Recipients(school, rule) {
-			delivery := "immediate"
+			delivery := rules.Immediate
 			if rc.Digest {
-				delivery = "digest"
+				delivery = rules.Digest
 			}
 			out = append(out, store.Pending{
 				Recipient: rc.Email, SchoolID: school.ID, RuleID: rule.ID,
-				Severity: SeverityRank(rule.Severity), Delivery: delivery, Payload: body,
+				Severity: rule.Severity.Rank(), Delivery: string(delivery), Payload: body,
 			})
 		}
 	}

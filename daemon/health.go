@@ -7,9 +7,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
-	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
-	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
 // healthEvery is how often the daemon re-evaluates feed health. Failures
@@ -22,20 +20,16 @@ const healthEvery = time.Minute
 // mail.heartbeat_schedule, until ctx is done.
 func (g *generation) healthLoop(ctx context.Context) error {
 	cfg := g.plan.Config
-	metrics := g.svc.nm
-	n := &alerts.Notifier{
-		Store: g.svc.store, From: cfg.Mail.From, To: cfg.Mail.Operator, SubjectPrefix: cfg.Mail.SubjectPrefix,
-		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
-	}
-	policy := healthPolicy(g.plan)
+	lh := letterhead(cfg)
+	n := &alerts.Notifier{Letterhead: lh, Store: g.svc.store, To: cfg.Mail.Operator, Wake: g.sender.Wake, Metrics: g.svc.am}
 	hb := &alerts.Heartbeat{
-		Store: g.svc.store, Config: cfg, Feeds: g.plan.Feeds, Policy: policy, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix,
-		Host: alerts.Hostname(), Location: cfg.Location, Wake: g.sender.Wake, Metrics: metrics,
+		Letterhead: lh, Store: g.svc.store, Schools: g.plan.Routes.Schools,
+		Feeds: func(ctx context.Context, at time.Time) ([]alerts.FeedHealth, error) {
+			return feedHealth(ctx, g.svc.store, g.plan, at)
+		},
+		Wake: g.sender.Wake, Metrics: g.svc.am,
 	}
-	sched, err := config.CronParser.Parse(cfg.Mail.HeartbeatSchedule)
-	if err != nil {
-		return err // config.Load validated it; unreachable
-	}
+	sched := g.plan.HeartbeatSchedule
 	// A heartbeat whose time passed while the daemon was down goes now.
 	if k, err := hb.CatchUp(ctx, sched, time.Now().In(cfg.Location)); err != nil {
 		g.svc.log.Error("heartbeat catch-up", "err", err)
@@ -47,7 +41,7 @@ func (g *generation) healthLoop(ctx context.Context) error {
 		// The period is one schedule interval ending at the scheduled
 		// minute; the key is the scheduled minute, so it is sent once.
 		to := time.Now().In(cfg.Location).Truncate(time.Minute)
-		if k, err := hb.Send(ctx, alerts.Period(sched, to), to); err != nil {
+		if k, err := hb.Queue(ctx, alerts.Period(sched, to), to); err != nil {
 			g.svc.log.Error("heartbeat", "err", err)
 		} else {
 			g.svc.log.Info("heartbeats queued", "mails", k)
@@ -55,37 +49,32 @@ func (g *generation) healthLoop(ctx context.Context) error {
 	}))
 	c.Start()
 	defer func() { <-c.Stop().Done() }()
-	tick := time.NewTicker(healthEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if err := g.checkHealth(ctx, n, policy); err != nil && ctx.Err() == nil {
+	every(ctx, healthEvery, nil, func() {
+		if err := g.checkHealth(ctx, n); err != nil && ctx.Err() == nil {
 			// A store hiccup must not stop the daemon; the next tick retries.
 			g.svc.log.Warn("feed health", "err", err)
 		}
-	}
+	})
+	return nil
 }
 
-func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier, policy watchers.HealthPolicy) error {
-	fh, err := feedHealth(ctx, g.svc.store, g.plan.Feeds, policy, time.Now())
+func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier) error {
+	fh, err := feedHealth(ctx, g.svc.store, g.plan, time.Now())
 	if err != nil {
 		return err
 	}
-	sent, err := n.Notify(ctx, fh)
+	sent, err := n.Queue(ctx, fh)
 	if sent {
 		g.svc.log.Info("feed-health notice queued", "to", n.To)
 	}
 	return err
 }
 
-// feedHealth evaluates every configured feed from its stored state. It is
-// the one place feed health is judged, for the operator notices and the
-// status command alike.
-func feedHealth(ctx context.Context, st *store.Store, feeds []watchers.Feed, policy watchers.HealthPolicy, now time.Time) ([]alerts.FeedHealth, error) {
+// feedHealth evaluates every feed of p from its stored state at now. It is
+// the one place feed health is judged, for the operator notices, the
+// heartbeat and the status command alike.
+func feedHealth(ctx context.Context, st *store.Store, p *Plan, now time.Time) ([]alerts.FeedHealth, error) {
+	feeds, policy := p.Feeds, healthPolicy(p)
 	states, err := st.FeedStates(ctx)
 	if err != nil {
 		return nil, err

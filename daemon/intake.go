@@ -83,7 +83,7 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		}
 		in.report(it, fs)
 		for _, fd := range fs {
-			critical = critical || fd.Severity == alerts.Critical
+			critical = critical || rules.Severity(fd.Severity) == rules.Critical
 		}
 	}
 	if critical && in.critical != nil {

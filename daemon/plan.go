@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/robfig/cron/v3"
 
+	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
@@ -27,7 +28,10 @@ type Plan struct {
 	// category picks (guidance.Pack.DefaultSection).
 	Rules   []rules.Rule
 	Matcher *rules.Matcher
-	Feeds   []watchers.Feed
+	// Routes is who hears about each rule's findings, and how: the
+	// routing table built from Rules and the schools' leaders.
+	Routes alerts.Routes
+	Feeds  []watchers.Feed
 	// FeedSchedules holds the poll schedule of each of Feeds, by feed ID;
 	// DigestSchedule and HeartbeatSchedule are mail.digest_schedule and
 	// mail.heartbeat_schedule. All are parsed once, when the config loads.
@@ -48,11 +52,7 @@ func Compile(path string, now time.Time) (*Plan, error) {
 		return nil, err
 	}
 	p.Config = cfg
-	// alerts.Router still takes a rule's guidance section from the config,
-	// not from the finding: until it does, it sees the compiled one.
-	for i := range cfg.Rules {
-		cfg.Rules[i].Guidance = p.Rules[i].Guidance
-	}
+	p.Routes = routes(cfg, p.Rules)
 	return p, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/mail"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
@@ -29,20 +29,13 @@ type service struct {
 	store    *store.Store
 	wm       *watchers.Metrics
 	am       *alerts.Metrics
-	nm       *alerts.NoticeMetrics
+	mm       *mail.Metrics
 	dm       *daemonMetrics
 	// feeds are the ids of the feeds the last generation built polls; a
 	// reload forgets the metric series of those it drops.
 	feeds map[string]bool
 	// unrecorded outlives reloads: each generation's sender shares it.
-	unrecorded *alerts.Unrecorded
-}
-
-type daemonMetrics struct {
-	reloads    *prometheus.CounterVec
-	lastReload prometheus.Gauge
-	lastPurge  prometheus.Gauge
-	purged     prometheus.Counter
+	unrecorded *mail.Unrecorded
 }
 
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
@@ -61,33 +54,12 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 	if version == "" {
 		version = "devel"
 	}
-	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "schoolwatch_build_info",
-		Help: "Always 1; labels carry the version and Go version.",
-	}, []string{"version", "goversion"})
-	bi.WithLabelValues(version, runtime.Version()).Set(1)
-	dm := &daemonMetrics{
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "schoolwatch_config_reloads_total",
-			Help: "Config reloads (SIGHUP) by result: success or failure.",
-		}, []string{"result"}),
-		lastReload: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_config_last_reload_success_timestamp_seconds",
-			Help: "When the running config was loaded (Unix time).",
-		}),
-		lastPurge: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "schoolwatch_store_last_purge_timestamp_seconds",
-			Help: "When old items and mails were last purged (Unix time).",
-		}),
-		purged: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "schoolwatch_store_purged_rows_total",
-			Help: "Rows removed by retention purges.",
-		}),
-	}
-	dm.reloads.WithLabelValues("success")
-	dm.reloads.WithLabelValues("failure")
-	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
-	return &service{log: log, version: version, gatherer: gath, store: st, wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), nm: alerts.NewNoticeMetrics(reg), dm: dm, unrecorded: alerts.NewUnrecorded()}, nil
+	dm := newDaemonMetrics(reg, version)
+	return &service{
+		log: log, version: version, gatherer: gath, store: st, dm: dm,
+		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg),
+		unrecorded: mail.NewUnrecorded(),
+	}, nil
 }
 
 // generation is everything built from one config; a reload replaces it.
@@ -97,7 +69,7 @@ type generation struct {
 	scheduler *watchers.Scheduler
 	grouper   *alerts.Grouper
 	intake    *intake
-	sender    *alerts.Sender
+	sender    *mail.Sender
 	flushNow  chan struct{}
 	started   chan struct{} // closed once run has started every loop
 	running   atomic.Bool
@@ -117,13 +89,11 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	}
 	svc.retireFeeds(p.Feeds)
 	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
-	g.sender = alerts.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.am)
+	g.sender = mail.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.mm)
 	g.sender.Unrecorded = svc.unrecorded
 	g.grouper = &alerts.Grouper{
-		Store: svc.store,
-		Renderer: &alerts.Renderer{
-			Pack: p.Pack, From: cfg.Mail.From, SubjectPrefix: cfg.Mail.SubjectPrefix, Location: cfg.Location, Hostname: alerts.Hostname(),
-		},
+		Store:     svc.store,
+		Renderer:  &alerts.Renderer{Letterhead: letterhead(cfg), Pack: p.Pack},
 		GroupWait: cfg.Mail.GroupWait.Duration,
 		Log:       svc.log,
 		Metrics:   svc.am,
@@ -132,7 +102,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	in := &intake{
 		store:   svc.store,
 		matcher: p.Matcher,
-		router:  alerts.NewRouter(cfg, svc.log),
+		router:  alerts.NewRouter(p.Routes, svc.log),
 		metrics: svc.am,
 		critical: func() {
 			select {
@@ -176,16 +146,19 @@ func (svc *service) retireFeeds(feeds []watchers.Feed) {
 
 // Deliverer returns the configured mail delivery: SMTP when mail.smtp is
 // set, else .eml files in mail.dir; where says which, for people.
-func Deliverer(cfg *config.Config) (d alerts.Deliverer, where string, err error) {
-	if cfg.Mail.SMTP != nil {
-		sd, err := alerts.NewSMTPDeliverer(&cfg.Mail)
+func Deliverer(cfg *config.Config) (d mail.Deliverer, where string, err error) {
+	if s := cfg.Mail.SMTP; s != nil {
+		sd, err := mail.NewSMTPDeliverer(mail.SMTPOptions{
+			Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, TLS: s.TLS,
+			Timeout: s.Timeout.Duration, InsecureSkipVerify: s.InsecureSkipVerify, From: cfg.Mail.From,
+		})
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("mail.from: %w", err)
 		}
-		return sd, fmt.Sprintf("via %s:%d", cfg.Mail.SMTP.Host, cfg.Mail.SMTP.Port), nil
+		return sd, fmt.Sprintf("via %s:%d", s.Host, s.Port), nil
 	}
 	dir := cfg.Resolve(cfg.Mail.Dir)
-	return alerts.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
+	return mail.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
 }
 
 // jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
@@ -220,16 +193,14 @@ func (g *generation) run(ctx context.Context) error {
 	spawn("grouper", g.groupLoop)
 	spawn("health", g.healthLoop) // health.go: operator notices (issue 9)
 
-	c := cron.New(cron.WithLocation(cfg.Location), cron.WithParser(config.CronParser))
-	if _, err := c.AddFunc(cfg.Mail.DigestSchedule, func() {
+	c := cron.New(cron.WithLocation(cfg.Location))
+	c.Schedule(g.plan.DigestSchedule, cron.FuncJob(func() {
 		if n, err := g.grouper.Digest(ctx, time.Now()); err != nil {
 			g.svc.log.Error("digest", "err", err)
 		} else if n > 0 {
 			g.svc.log.Info("digests queued", "mails", n)
 		}
-	}); err != nil {
-		return err
-	}
+	}))
 	if _, err := c.AddFunc("@every 1h", func() { g.purge(ctx) }); err != nil {
 		return err
 	}
@@ -270,19 +241,30 @@ func (g *generation) ready() error {
 	return nil
 }
 
+// groupLoop queues the mail of every group that is due, each second and
+// at once after a critical finding, until ctx is done.
 func (g *generation) groupLoop(ctx context.Context) error {
-	tick := time.NewTicker(time.Second)
+	every(ctx, time.Second, g.flushNow, func() {
+		if _, err := g.grouper.Flush(ctx, time.Now(), false); err != nil && !errors.Is(err, context.Canceled) {
+			g.svc.log.Error("group findings", "err", err)
+		}
+	})
+	return nil
+}
+
+// every calls fn each period, and each time nudge fires (a nil nudge
+// never does), until ctx is done.
+func every(ctx context.Context, period time.Duration, nudge <-chan struct{}, fn func()) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-tick.C:
-		case <-g.flushNow:
+		case <-nudge:
 		}
-		if _, err := g.grouper.Flush(ctx, time.Now(), false); err != nil && !errors.Is(err, context.Canceled) {
-			g.svc.log.Error("group findings", "err", err)
-		}
+		fn()
 	}
 }
 

@@ -30,7 +30,7 @@ func Status(ctx context.Context, p *Plan, now time.Time) ([]alerts.FeedHealth, e
 		return nil, err
 	}
 	defer st.Close()
-	return feedHealth(ctx, st, p.Feeds, healthPolicy(p), now)
+	return feedHealth(ctx, st, p, now)
 }
 
 func healthPolicy(p *Plan) watchers.HealthPolicy {

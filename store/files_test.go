@@ -45,7 +45,7 @@ func TestPurgedTextIsGone(t *testing.T) {
 			body = strings.Repeat(body, 400) // spills into overflow pages
 		}
 		p := Pending{Recipient: "head@x.org", SchoolID: "1", ItemKey: fmt.Sprintf("item-%d", i), RuleID: "threat", Delivery: "immediate", Payload: []byte(body)}
-		if err := s.AddPending(ctx, old, p); err != nil {
+		if err := s.addPending(ctx, old, p); err != nil {
 			t.Fatal(err)
 		}
 		ps, err := s.ListPending(ctx, "immediate")
@@ -57,7 +57,7 @@ func TestPurgedTextIsGone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due, err := s.Due(ctx, now, 100)
+	due, err := s.due(ctx, now, 100)
 	if err != nil || len(due) != 40 {
 		t.Fatalf("due: %d, %v", len(due), err)
 	}

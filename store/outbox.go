@@ -70,12 +70,8 @@ func enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message, pendingI
 	return n > 0, nil
 }
 
-// Due returns up to limit pending messages whose next attempt is at or before now.
-func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Message, error) {
-	return s.DueCapped(ctx, now, 0, limit)
-}
-
-// DueCapped is Due for a sender that never delays a retry by more than
+// DueCapped returns up to limit pending messages whose next attempt is at
+// or before now, for a sender that never delays a retry by more than
 // maxDelay: a message whose next attempt lies more than maxDelay after now
 // is due as well. No delay that sender sets reaches that far, so the
 // deadline was written by a clock that has since been stepped back, and

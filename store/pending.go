@@ -41,18 +41,6 @@ func insertPending(ctx context.Context, tx *sql.Tx, now time.Time, p Pending) er
 	return err
 }
 
-// AddPending queues findings outside of item recording (for tests and tools).
-func (s *Store) AddPending(ctx context.Context, now time.Time, ps ...Pending) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, p := range ps {
-			if err := insertPending(ctx, tx, now, p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // ListPending returns every pending finding with the given delivery, oldest first.
 func (s *Store) ListPending(ctx context.Context, delivery string) ([]Pending, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, recipient, school_id, item_key, rule_id, severity, delivery, created, payload

@@ -58,7 +58,7 @@ func TestEnqueueIsAtomicAndLogged(t *testing.T) {
 	s, path := open(t)
 	now := time.Now()
 	p := Pending{Recipient: "dsl@x.org", SchoolID: "1", ItemKey: "item1", RuleID: "r", Delivery: "immediate", Payload: []byte("{}")}
-	if err := s.AddPending(ctx, now, p); err != nil {
+	if err := s.addPending(ctx, now, p); err != nil {
 		t.Fatal(err)
 	}
 	ps, _ := s.ListPending(ctx, "immediate")
@@ -75,7 +75,7 @@ func TestEnqueueIsAtomicAndLogged(t *testing.T) {
 		t.Errorf("re-enqueue: added=%v err=%v", added, err)
 	}
 	// The alert log now stops the same item reaching the same person again.
-	if err := s.AddPending(ctx, now, p); err != nil {
+	if err := s.addPending(ctx, now, p); err != nil {
 		t.Fatal(err)
 	}
 	if ps, _ := s.ListPending(ctx, "immediate"); len(ps) != 0 {
@@ -88,7 +88,7 @@ func TestEnqueueIsAtomicAndLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	due, err := s2.Due(ctx, now.Add(time.Second), 10)
+	due, err := s2.due(ctx, now.Add(time.Second), 10)
 	if err != nil || len(due) != 1 || string(due[0].Raw) != "raw" {
 		t.Fatalf("due after reopen = %+v, %v", due, err)
 	}
@@ -103,7 +103,7 @@ func TestOutboxLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due, _ := s.Due(ctx, now, 10)
+	due, _ := s.due(ctx, now, 10)
 	if len(due) != 2 {
 		t.Fatalf("due = %d, want 2", len(due))
 	}
@@ -113,7 +113,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err := s.MarkFailed(ctx, due[1].ID, "550 no such user"); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.Due(ctx, now, 10); len(due) != 0 {
+	if due, _ := s.due(ctx, now, 10); len(due) != 0 {
 		t.Errorf("due right after retry/fail = %d, want 0", len(due))
 	}
 	depth, oldest, err := s.OutboxStats(ctx)
@@ -124,7 +124,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if next.Sub(now.Add(time.Minute)).Abs() > time.Millisecond {
 		t.Errorf("next due = %v", next)
 	}
-	due, _ = s.Due(ctx, now.Add(2*time.Minute), 10)
+	due, _ = s.due(ctx, now.Add(2*time.Minute), 10)
 	if len(due) != 1 || due[0].Attempts != 1 || due[0].LastError != "451 try later" {
 		t.Fatalf("retry row = %+v", due)
 	}
@@ -220,7 +220,7 @@ func TestDueCappedAfterClockStepBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due, _ := s.Due(ctx, now, 10)
+	due, _ := s.due(ctx, now, 10)
 	if len(due) != 2 {
 		t.Fatalf("due = %d, want 2", len(due))
 	}
@@ -230,7 +230,7 @@ func TestDueCappedAfterClockStepBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if due, _ := s.Due(ctx, now, 10); len(due) != 0 {
+	if due, _ := s.due(ctx, now, 10); len(due) != 0 {
 		t.Errorf("Due (no cap) = %d messages, want 0", len(due))
 	}
 	due, err := s.DueCapped(ctx, now, 10*time.Minute, 10)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/daemon"
-	"github.com/schoolwatch/schoolwatch/store"
+	"github.com/schoolwatch/schoolwatch/mail"
 )
 
 func init() {
@@ -36,8 +36,9 @@ func runTestEmail(ctx context.Context, e *env, args []string) error {
 	cfg := s.Config
 	now := time.Now()
 	key := fmt.Sprintf("test-%d", now.UnixNano())
-	raw, err := alerts.BuildMessage(alerts.Envelope{
-		From: cfg.Mail.From, To: *to, Subject: cfg.Mail.SubjectPrefix + " Test message", MessageID: alerts.MessageID(key, alerts.Hostname()), Date: now,
+	raw, err := mail.BuildMessage(mail.Envelope{
+		From: cfg.Mail.From, To: *to, Subject: alerts.SanitizeText(cfg.Mail.SubjectPrefix+" Test message", alerts.MaxSubjectLen),
+		MessageID: mail.MessageID(key, mail.Hostname()), Date: now,
 	}, "This is a test message from schoolwatch. If you can read it, alerts can reach you.\n", "<p>This is a test message from schoolwatch. If you can read it, alerts can reach you.</p>")
 	if err != nil {
 		return err
@@ -46,7 +47,7 @@ func runTestEmail(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m := store.Message{Key: key, Kind: "test", Recipient: *to, Subject: "Test message", Raw: raw, Created: now}
+	m := mail.Message{Key: key, Kind: mail.KindTest, Recipient: *to, Raw: raw, Created: now}
 	if err := d.Deliver(ctx, m); err != nil {
 		return fmt.Errorf("delivery %s failed: %w", where, err)
 	}

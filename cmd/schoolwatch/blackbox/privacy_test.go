@@ -127,7 +127,7 @@ func TestRetention(t *testing.T) {
 		if _, err := st.Enqueue(c, m.at, msg(m.key), nil, []string{m.key + "-item"}); err != nil {
 			t.Fatal(err)
 		}
-		due, err := st.Due(c, now, 10)
+		due, err := st.DueCapped(c, now, 0, 10)
 		if err != nil || len(due) != 1 {
 			t.Fatalf("due = %v, %v", due, err)
 		}
@@ -180,7 +180,7 @@ func TestRetention(t *testing.T) {
 	// accepted again) but remembers the recent one.
 	for key, want := range map[string]int{"old-sent-item": 1, "new-sent-item": 0} {
 		p := store.Pending{Recipient: oakHead, SchoolID: "100001", ItemKey: key, RuleID: "threat", Delivery: "digest", Payload: []byte("{}")}
-		if err := st.AddPending(c, now, p); err != nil {
+		if _, err := st.RecordItems(c, now, []store.Item{{Key: key, FeedID: "news", Alert: true, Pending: []store.Pending{p}}}); err != nil {
 			t.Fatal(err)
 		}
 		ps, _ := st.ListPending(c, "digest")

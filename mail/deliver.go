@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"bytes"
@@ -12,19 +12,16 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	gomail "github.com/go-mail/mail/v2"
-
-	"github.com/schoolwatch/schoolwatch/config"
-	"github.com/schoolwatch/schoolwatch/store"
 )
 
-// Deliverer hands one message to its destination.
+// Deliverer hands one message to its destination. An error that retrying
+// will not fix is a *PermanentError; any other is temporary.
 type Deliverer interface {
-	Deliver(ctx context.Context, m store.Message) error
+	Deliver(ctx context.Context, m Message) error
 }
 
 // PermanentError marks a delivery failure that retrying will not fix
@@ -47,7 +44,7 @@ func IsPermanent(err error) bool {
 type FileDeliverer struct{ Dir string }
 
 // Deliver writes m atomically (temporary file, then rename).
-func (d FileDeliverer) Deliver(ctx context.Context, m store.Message) error {
+func (d FileDeliverer) Deliver(ctx context.Context, m Message) error {
 	if err := os.MkdirAll(d.Dir, 0o750); err != nil {
 		return err
 	}
@@ -72,7 +69,7 @@ func (d FileDeliverer) Deliver(ctx context.Context, m store.Message) error {
 }
 
 // FileName is the .eml file name for a message.
-func FileName(m store.Message) string {
+func FileName(m Message) string {
 	return m.Created.UTC().Format("20060102T150405.000Z") + "-" + m.Key + ".eml"
 }
 
@@ -82,15 +79,32 @@ type SMTPDeliverer struct {
 	from   string // envelope sender
 }
 
-// NewSMTPDeliverer returns a deliverer for the configured relay.
-func NewSMTPDeliverer(cfg *config.Mail) (*SMTPDeliverer, error) {
-	s := cfg.SMTP
-	from, err := mail.ParseAddress(cfg.From)
+// SMTPOptions say how to reach an SMTP relay.
+type SMTPOptions struct {
+	Host     string
+	Port     int
+	Username string // with Password, for AUTH; "" sends without
+	Password string
+	// TLS is "tls" (TLS from the start), "starttls" (required), "none", or
+	// "" (STARTTLS when the server offers it).
+	TLS string
+	// Timeout bounds one connection and send.
+	Timeout time.Duration
+	// InsecureSkipVerify disables certificate checks (test relays only).
+	InsecureSkipVerify bool
+	// From is the envelope sender, an address with or without a name.
+	From string
+}
+
+// NewSMTPDeliverer returns a deliverer for the relay s. The only error is
+// net/mail's, for a From that is not an address.
+func NewSMTPDeliverer(s SMTPOptions) (*SMTPDeliverer, error) {
+	from, err := mail.ParseAddress(s.From)
 	if err != nil {
-		return nil, fmt.Errorf("mail.from: %w", err)
+		return nil, err
 	}
 	d := gomail.NewDialer(s.Host, s.Port, s.Username, s.Password)
-	d.Timeout = s.Timeout.Duration
+	d.Timeout = s.Timeout
 	d.RetryFailure = false // the outbox owns retries
 	d.TLSConfig = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 	switch s.TLS {
@@ -116,7 +130,7 @@ func NewSMTPDeliverer(cfg *config.Mail) (*SMTPDeliverer, error) {
 // the relay's settings, not this message, and giving up would throw away
 // every queued alert because of one wrong password. The outbox keeps
 // retrying at the capped backoff and logs each failure until it is fixed.
-func (d *SMTPDeliverer) Deliver(ctx context.Context, m store.Message) error {
+func (d *SMTPDeliverer) Deliver(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -134,47 +148,6 @@ func (d *SMTPDeliverer) Deliver(ctx context.Context, m store.Message) error {
 	sc.Close()
 	return nil
 }
-
-// SMTP replies quote addresses: Postfix answers a refused RCPT with
-// "550 5.1.1 <head@school.example>: Recipient address rejected", and an
-// AUTH failure may name the account. The text of a delivery error is logged
-// and stored in the outbox, so addresses are masked before it leaves
-// Deliver; the recipient is on the outbox row for whoever needs it.
-var (
-	angleAddrRE = regexp.MustCompile(`<[^<>]*@[^<>]*>`)
-	bareAddrRE  = regexp.MustCompile(`(?:"[^"]*"|[^\s<>()\[\],;:"@]+)@(?:\[[^\]\s]*\]|[^\s<>()\[\],;:"@.]+(?:\.[^\s<>()\[\],;:"@.]+)*)`)
-)
-
-// MaskedAddress replaces an email address in SMTP error text.
-const MaskedAddress = "<address>"
-
-// MaskAddresses returns s with every email address, in angle brackets or
-// bare, replaced by MaskedAddress.
-func MaskAddresses(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	s = angleAddrRE.ReplaceAllLiteralString(s, MaskedAddress)
-	return bareAddrRE.ReplaceAllLiteralString(s, MaskedAddress)
-}
-
-// maskAddresses returns err with its text passed through MaskAddresses;
-// errors.As still finds the reply's code through Unwrap.
-func maskAddresses(err error) error {
-	msg := err.Error()
-	if m := MaskAddresses(msg); m != msg {
-		return &maskedError{err: err, msg: m}
-	}
-	return err
-}
-
-type maskedError struct {
-	err error
-	msg string
-}
-
-func (e *maskedError) Error() string { return e.msg }
-func (e *maskedError) Unwrap() error { return e.err }
 
 type rawMessage []byte
 
@@ -211,14 +184,4 @@ func isCode(s string) bool {
 		}
 	}
 	return true
-}
-
-// Backoff is the delay before the attempt that follows attempts failures:
-// initial, doubling, capped at max.
-func Backoff(attempts int, initial, max time.Duration) time.Duration {
-	d := initial
-	for i := 1; i < attempts && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
 }

@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 
 // crashDBEnv names the database a re-executed test binary enqueues into
 // before it waits to be killed.
-const crashDBEnv = "SCHOOLWATCH_ALERTS_CRASH_DB"
+const crashDBEnv = "SCHOOLWATCH_MAIL_CRASH_DB"
 
 // TestMain lets the test binary play the process that is killed: with
 // crashDBEnv set it enqueues one mail, says so on stdout and blocks.

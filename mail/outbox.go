@@ -1,11 +1,10 @@
-package alerts
+package mail
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,7 +12,8 @@ import (
 )
 
 // Outbox is the part of the store the sender works on; *store.Store
-// implements it.
+// implements it. Its rows are the store's: the sender hands the deliverer
+// a Message made from each.
 type Outbox interface {
 	DueCapped(ctx context.Context, now time.Time, maxDelay time.Duration, limit int) ([]store.Message, error)
 	NextDue(ctx context.Context) (time.Time, error)
@@ -51,10 +51,10 @@ type Sender struct {
 	errLog rateLimit             // Run's store-failure lines
 }
 
-// NewSender returns a sender with the given backoff.
+// NewSender returns a sender with the given backoff. A nil log discards.
 func NewSender(st Outbox, d Deliverer, initial, max time.Duration, log *slog.Logger, m *Metrics) *Sender {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Sender{Store: st, Deliverer: d, Initial: initial, Max: max, Log: log, Metrics: m, Unrecorded: NewUnrecorded(), wake: make(chan struct{}, 1)}
 }
@@ -220,7 +220,7 @@ func (s *Sender) drain(ctx context.Context) (int, error) {
 // recorded.
 func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 	start := time.Now()
-	err := s.Deliverer.Deliver(ctx, m)
+	err := s.Deliverer.Deliver(ctx, message(m))
 	s.Metrics.sendDuration(time.Since(start))
 	// Record the outcome even when ctx was cancelled mid-send: the mail may
 	// have gone, and forgetting that would send it twice.
@@ -257,6 +257,11 @@ func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 		}
 		return false, nil
 	}
+}
+
+// message is the deliverer's view of an outbox row.
+func message(m store.Message) Message {
+	return Message{Key: m.Key, Kind: Kind(m.Kind), Recipient: m.Recipient, Raw: m.Raw, Created: m.Created}
 }
 
 // record writes a final outcome to the store and, once it is there,
@@ -309,67 +314,14 @@ func (s *Sender) Finish(ctx context.Context) (int, error) {
 	}
 }
 
-// Unrecorded holds, in memory, the final outcomes of deliveries (accepted,
-// or rejected for good) that the store has not recorded yet. A message in
-// it is not delivered again by any sender sharing it. It is safe for
-// concurrent use.
-type Unrecorded struct {
-	mu   sync.Mutex
-	byID map[int64]outcome
-}
-
-// NewUnrecorded returns an empty Unrecorded.
-func NewUnrecorded() *Unrecorded { return &Unrecorded{byID: map[int64]outcome{}} }
-
-type outcome struct {
-	key    string
-	sent   bool      // accepted by the server; else rejected for good
-	at     time.Time // when it was accepted
-	reason string    // why it was rejected
-}
-
-func (o outcome) status() string {
-	if o.sent {
-		return store.StatusSent
+// Backoff is the delay before the attempt that follows attempts failures:
+// initial, doubling, capped at max.
+func Backoff(attempts int, initial, max time.Duration) time.Duration {
+	d := initial
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
 	}
-	return store.StatusFailed
-}
-
-// Len is how many outcomes wait to be recorded.
-func (u *Unrecorded) Len() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return len(u.byID)
-}
-
-// Has reports whether message id has an outcome waiting to be recorded.
-func (u *Unrecorded) Has(id int64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	_, ok := u.byID[id]
-	return ok
-}
-
-func (u *Unrecorded) add(id int64, o outcome) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.byID[id] = o
-}
-
-func (u *Unrecorded) remove(id int64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	delete(u.byID, id)
-}
-
-func (u *Unrecorded) snapshot() map[int64]outcome {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := make(map[int64]outcome, len(u.byID))
-	for id, o := range u.byID {
-		out[id] = o
-	}
-	return out
+	return min(d, max)
 }
 
 // rateLimit lets a repeated message through at most once per gap, and

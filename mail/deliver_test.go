@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
-	"github.com/schoolwatch/schoolwatch/config"
-	"github.com/schoolwatch/schoolwatch/store"
 )
 
 // TestSMTPModes delivers through each mail.smtp.tls mode with AUTH PLAIN
@@ -33,10 +31,10 @@ func TestSMTPModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := tc.start(t)
 			srv.RequireAuth("alerts", "secret")
-			d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{
+			d, err := NewSMTPDeliverer(SMTPOptions{From: "schoolwatch <alerts@example.org>",
 				Host: tc.host, Port: srv.Port(), TLS: tc.mode, Username: "alerts", Password: tc.password,
-				Timeout: config.D(5 * time.Second), InsecureSkipVerify: true,
-			}})
+				Timeout: 5 * time.Second, InsecureSkipVerify: true,
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,7 +43,7 @@ func TestSMTPModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = d.Deliver(context.Background(), store.Message{Key: "test-1", Recipient: "dsl@x.org", Raw: raw})
+			err = d.Deliver(context.Background(), Message{Key: "test-1", Recipient: "dsl@x.org", Raw: raw})
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("delivered; want an error")

@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"bytes"
@@ -69,7 +69,7 @@ type countingDeliverer struct {
 	n atomic.Int64
 }
 
-func (c *countingDeliverer) Deliver(ctx context.Context, m store.Message) error {
+func (c *countingDeliverer) Deliver(ctx context.Context, m Message) error {
 	c.n.Add(1)
 	return c.d.Deliver(ctx, m)
 }

@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"context"
@@ -14,21 +14,30 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
-	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
-// smtpDeliverer returns a deliverer for the test server, plain SMTP.
-func smtpDeliverer(t *testing.T, srv *smtptest.Server) *SMTPDeliverer {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: config.D(5 * time.Second)}})
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// smtpDeliverer returns a deliverer for the test server, plain SMTP.
+func smtpDeliverer(t testing.TB, srv *smtptest.Server) *SMTPDeliverer {
+	t.Helper()
+	d, err := NewSMTPDeliverer(SMTPOptions{From: "schoolwatch <alerts@example.org>", Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-// queueOne routes one finding to dsl@x.org and flushes it into the outbox.
+// queueOne writes one alert for dsl@x.org to the outbox.
 func queueOne(t *testing.T, st *store.Store, now time.Time) {
 	t.Helper()
 	if err := enqueueOne(st, now); err != nil {
@@ -37,17 +46,18 @@ func queueOne(t *testing.T, st *store.Store, now time.Time) {
 }
 
 func enqueueOne(st *store.Store, now time.Time) error {
-	ctx := context.Background()
-	f := hostileFinding()
-	p := store.Pending{Recipient: "dsl@x.org", SchoolID: "1", ItemKey: f.ItemKey, RuleID: f.RuleID, Severity: SeverityRank(f.Severity), Delivery: "immediate", Payload: f.encode()}
-	if err := st.AddPending(ctx, now, p); err != nil {
+	const key = "alert-0123456789abcdef01234567"
+	subject := "[schoolwatch][HIGH] Possible allegation against staff — St Mary's CE Primary"
+	raw, err := BuildMessage(Envelope{From: "schoolwatch <alerts@example.org>", To: "dsl@x.org", Subject: subject, MessageID: MessageID(key, "test.invalid"), Date: now},
+		"A post may name a member of staff.\n", "<p>A post may name a member of staff.</p>")
+	if err != nil {
 		return err
 	}
-	g := &Grouper{Store: st, Renderer: testRenderer(), GroupWait: time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if n, err := g.Flush(ctx, now, true); err != nil || n != 1 {
-		return fmt.Errorf("flush = %d, %v", n, err)
+	added, err := st.Enqueue(context.Background(), now, store.Message{Key: key, Kind: string(KindAlert), Recipient: "dsl@x.org", Subject: subject, Raw: raw}, nil, nil)
+	if err == nil && !added {
+		err = fmt.Errorf("mail %s was already in the outbox", key)
 	}
-	return nil
+	return err
 }
 
 // metricValue reads a counter or gauge.
@@ -218,78 +228,12 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	}
 }
 
-// TestMessageIDStable: rendering the same group twice gives the same
-// Message-ID, so a resend after a crash is recognisable.
-func TestMessageIDStable(t *testing.T) {
-	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	mk := func() string {
-		ps := []store.Pending{pendingFor(t, "dsl@x.org", "1", hostileFinding())}
-		ps[0].ID, ps[0].Created = 7, now
-		grp := groupPending(ps, "alert", func(p store.Pending) string { return p.Recipient + "\x00" + p.SchoolID })[0]
-		m, err := testRenderer().Render(grp, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.Key
-	}
-	if a, b := mk(), mk(); a != b || a == "" {
-		t.Errorf("keys differ: %q, %q", a, b)
-	}
-}
-
-// TestDigest: an empty digest sends nothing; a digest holds every pending
-// digest finding for the leader, across schools, and nothing immediate.
-func TestDigest(t *testing.T) {
-	ctx := context.Background()
-	st := openStore(t)
-	now := time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC)
-	g := &Grouper{Store: st, Renderer: testRenderer(), GroupWait: time.Minute}
-	if n, err := g.Digest(ctx, now); err != nil || n != 0 {
-		t.Fatalf("empty digest queued %d mails (%v)", n, err)
-	}
-	a := hostileFinding()
-	b := hostileFinding()
-	b.ItemKey, b.SchoolID, b.SchoolName = "item-9", "2", "Oak Academy"
-	digest := func(p store.Pending) store.Pending { p.Delivery = "digest"; return p }
-	err := st.AddPending(ctx, now,
-		digest(pendingFor(t, "head@x.org", "1", a)),
-		digest(pendingFor(t, "head@x.org", "2", b)),
-		digest(pendingFor(t, "dsl@x.org", "2", b)),
-		pendingFor(t, "head@x.org", "1", func() Finding { f := a; f.ItemKey = "item-imm"; return f }()),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := g.Digest(ctx, now); err != nil || n != 2 {
-		t.Fatalf("digest queued %d mails (%v), want one per leader", n, err)
-	}
-	ms, _ := st.Messages(ctx, "", 10)
-	for _, m := range ms {
-		if m.Kind != "digest" {
-			t.Errorf("digest run queued a %s mail", m.Kind)
-		}
-		if m.Recipient == "head@x.org" && m.Subject != "[schoolwatch] Daily digest: 2 items" {
-			t.Errorf("head's digest subject = %q", m.Subject)
-		}
-	}
-	if n, _ := g.Digest(ctx, now); n != 0 {
-		t.Errorf("a second digest run queued %d mails", n)
-	}
-	if ps, _ := st.ListPending(ctx, "immediate"); len(ps) != 1 {
-		t.Errorf("the digest consumed immediate findings: %d left, want 1", len(ps))
-	}
-}
-
 // BenchmarkDrainSMTP measures delivering queued mails to the test SMTP
 // server on 127.0.0.1, one connection per mail.
 func BenchmarkDrainSMTP(b *testing.B) {
 	ctx := context.Background()
 	srv := smtptest.Start(b)
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "sw.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(b)
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	raw, err := BuildMessage(Envelope{From: "schoolwatch <alerts@example.org>", To: "dsl@x.org", Subject: "bench", MessageID: "<bench@test.invalid>", Date: now}, strings.Repeat("text ", 2000), strings.Repeat("<p>html</p>", 1000))
 	if err != nil {
@@ -300,14 +244,43 @@ func BenchmarkDrainSMTP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", Timeout: config.D(5 * time.Second)}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := NewSender(st, d, time.Second, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	s := NewSender(st, smtpDeliverer(b, srv), time.Second, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	s.Now = func() time.Time { return now }
 	b.ResetTimer()
 	if sent, err := s.Drain(ctx); err != nil || sent != b.N {
 		b.Fatalf("drained %d of %d: %v", sent, b.N, err)
+	}
+}
+
+// TestOutboxRetryAfterClockStepBack: a retry deadline stored by a clock
+// that was hours fast (since corrected) does not hold the mail for hours:
+// it goes within mail.retry.max. A deadline within retry.max is kept.
+func TestOutboxRetryAfterClockStepBack(t *testing.T) {
+	ctx := context.Background()
+	r := newFaultRig(t, time.Second, 10*time.Minute)
+	now := r.clock.t
+	r.sender.Now = r.clock.Now
+	due, err := r.st.DueCapped(ctx, now, 0, 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due: %d, %v", len(due), err)
+	}
+	next := map[string]time.Time{"mail-0": now.Add(6 * time.Hour), "mail-1": now.Add(5 * time.Minute)}
+	for _, m := range due {
+		if err := r.st.MarkRetry(ctx, m.ID, next[m.Key], "refused"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sent, err := r.sender.Drain(ctx); err != nil || sent != 1 {
+		t.Fatalf("drain now: %d, %v; want the 6h deadline sent", sent, err)
+	}
+	if got := r.statuses(t); got["mail-0"] != store.StatusSent || got["mail-1"] != store.StatusPending {
+		t.Fatalf("statuses = %v", got)
+	}
+	if w := r.sender.idleWait(ctx); w > 5*time.Minute {
+		t.Errorf("sender sleeps %v, want at most until the 5m deadline", w)
+	}
+	r.clock.Advance(5 * time.Minute)
+	if sent, err := r.sender.Drain(ctx); err != nil || sent != 1 {
+		t.Fatalf("drain at the 5m deadline: %d, %v", sent, err)
 	}
 }

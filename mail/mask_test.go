@@ -1,4 +1,4 @@
-package alerts
+package mail
 
 import (
 	"context"
@@ -11,9 +11,6 @@ import (
 	"time"
 
 	smtp "github.com/emersion/go-smtp"
-
-	"github.com/schoolwatch/schoolwatch/config"
-	"github.com/schoolwatch/schoolwatch/store"
 )
 
 func TestMaskAddresses(t *testing.T) {
@@ -69,13 +66,13 @@ func TestDeliverMasksRecipientInReply(t *testing.T) {
 		go srv.Serve(ln)
 		t.Cleanup(func() { srv.Close() })
 		port := ln.Addr().(*net.TCPAddr).Port
-		d, err := NewSMTPDeliverer(&config.Mail{From: "schoolwatch <alerts@example.org>", SMTP: &config.SMTP{
-			Host: "127.0.0.1", Port: port, TLS: "none", Timeout: config.D(5 * time.Second),
-		}})
+		d, err := NewSMTPDeliverer(SMTPOptions{From: "schoolwatch <alerts@example.org>",
+			Host: "127.0.0.1", Port: port, TLS: "none", Timeout: 5 * time.Second,
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = d.Deliver(context.Background(), store.Message{Key: "k", Recipient: "head@school.example", Raw: []byte("Subject: x\r\n\r\nhi\r\n")})
+		err = d.Deliver(context.Background(), Message{Key: "k", Recipient: "head@school.example", Raw: []byte("Subject: x\r\n\r\nhi\r\n")})
 		if err == nil {
 			t.Fatalf("%d: delivered; want a refusal", code)
 		}
