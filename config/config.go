@@ -197,18 +197,6 @@ const (
 // KnownRoles are the leader roles every config may use.
 var KnownRoles = []string{"head", "deputy", "dsl", "deputy_dsl", "chair", "governor", "business_manager", "office", "comms", "it", "hr", "trust"}
 
-// Categories, Severities and Deliveries are rules.Categories,
-// rules.Severities and rules.Deliveries as strings, which is what a Rule
-// holds. Their one list is in package rules.
-//
-// Deprecated: use the rules lists; these stay while alerts ranks
-// severities as strings (alerts.SeverityRank).
-var (
-	Categories = rules.Names(rules.Categories)
-	Severities = rules.Names(rules.Severities)
-	Deliveries = rules.Names(rules.Deliveries)
-)
-
 // TLS modes for SMTP.
 var TLSModes = []string{"none", "starttls", "tls"}
 

@@ -8,23 +8,11 @@ import (
 	"github.com/schoolwatch/schoolwatch/rules"
 )
 
-// TestVocabulary checks config's view of the rule values against their one
-// list in package rules, and against the built-in guidance pack: the string
-// lists are the rules lists, every default is a value a rule may carry, and
-// every category has a section that fits it.
+// TestVocabulary checks config's defaults against the one list of rule
+// values in package rules, and those against the built-in guidance pack:
+// every default is a value a rule may carry, and every category has a
+// section that fits it.
 func TestVocabulary(t *testing.T) {
-	for _, l := range []struct {
-		name      string
-		got, want []string
-	}{
-		{"Categories", Categories, rules.Names(rules.Categories)},
-		{"Severities", Severities, rules.Names(rules.Severities)},
-		{"Deliveries", Deliveries, rules.Names(rules.Deliveries)},
-	} {
-		if !slices.Equal(l.got, l.want) {
-			t.Errorf("config.%s = %q, want rules.%s %q", l.name, l.got, l.name, l.want)
-		}
-	}
 	if !slices.Contains(rules.Categories, rules.Category(DefaultCategory)) {
 		t.Errorf("DefaultCategory %q is not a category", DefaultCategory)
 	}
