@@ -49,21 +49,22 @@ type NoticeEntry struct {
 
 // checkAdvice says what an operator should look at for each error class.
 var checkAdvice = map[string]string{
-	"http_4xx":    "the URL may have moved, need a new search or require access; open it in a browser.",
-	"gone":        "the feed has moved or been removed (404/410); find its new address or remove it from the config.",
-	"throttled":   "the site is rate-limiting schoolwatch; lower the feed's schedule.",
-	"http_5xx":    "the site is having server trouble; if it lasts days, check the site is still running.",
-	"parse":       "the site no longer serves a valid feed at this address; check the URL still returns RSS or Atom.",
-	"not_feed":    "the address returns a web page, not a feed; find the site's RSS or Atom link.",
-	"too_large":   "the feed is larger than schoolwatch accepts; use a narrower feed or search.",
-	"timeout":     "connectivity: the site did not answer in time; check network access from this host and the feed's timeout.",
-	"network":     "connectivity: DNS, firewall or proxy from this host to the site.",
-	"tls":         "the site's certificate failed verification; check the host's clock and CA certificates, or the site's certificate.",
-	"redirect":    "the site redirects in a loop or without a location; check the URL in a browser.",
-	"file":        "the local file cannot be read; check the path and permissions.",
-	"store":       "schoolwatch could not write its database; check disk space and permissions of store.path.",
-	"bad_request": "the feed URL is malformed; check it in the config.",
-	NoticeQuiet:   "the search may be too narrow, or the source may have stopped publishing; open the feed and check it still carries recent posts.",
+	watchers.ClassHTTP4xx:         "the URL may have moved, need a new search or require access; open it in a browser.",
+	watchers.ClassGone:            "the feed has moved or been removed (404/410); find its new address or remove it from the config.",
+	watchers.ClassThrottled:       "the site is rate-limiting schoolwatch; lower the feed's schedule.",
+	watchers.ClassHTTP5xx:         "the site is having server trouble; if it lasts days, check the site is still running.",
+	watchers.ClassParse:           "the site no longer serves a valid feed at this address; check the URL still returns RSS or Atom.",
+	watchers.ClassNotFeed:         "the address returns a web page, not a feed; find the site's RSS or Atom link.",
+	watchers.ClassTooLarge:        "the feed is larger than schoolwatch accepts; use a narrower feed or search.",
+	watchers.ClassTimeout:         "connectivity: the site did not answer in time; check network access from this host and the feed's timeout.",
+	watchers.ClassNetwork:         "connectivity: DNS, firewall or proxy from this host to the site.",
+	watchers.ClassTLS:             "the site's certificate failed verification; check the host's clock and CA certificates, or the site's certificate.",
+	watchers.ClassRedirect:        "the site redirects in a loop or without a location; check the URL in a browser.",
+	watchers.ClassFile:            "the local file cannot be read; check the path and permissions.",
+	watchers.ClassStore:           "schoolwatch could not write its database; check disk space and permissions of store.path.",
+	watchers.ClassBadRequest:      "the feed URL is malformed; check it in the config.",
+	watchers.ClassRedirectBlocked: "the feed redirected into this host's own network (loopback or private addresses), which schoolwatch refuses; check where the URL now points.",
+	NoticeQuiet:                   "the search may be too narrow, or the source may have stopped publishing; open the feed and check it still carries recent posts.",
 }
 
 // PlanNotices decides, from each feed's health and the notice log, which

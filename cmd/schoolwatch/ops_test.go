@@ -311,7 +311,7 @@ func TestExplainBrief(t *testing.T) {
 		"school 990001, rule threat (threat, critical):", "[going to hurt]",
 		"990001 St Mary's Church of England Primary School (Folkestone) as \"St Mary's Folkestone\"",
 		"Rules that fire:", `threat [threat, critical] on "going to hurt"`, `complaint [complaint, normal] on "complained"`,
-		"Rules with no match (15): allegation,",
+		"Rules with no match (15): ", "allegation,",
 	} {
 		if !strings.Contains(brief, want) {
 			t.Errorf("explain --brief lacks %q:\n%s", want, brief)
