@@ -69,6 +69,12 @@ func (g *Grouper) Digest(ctx context.Context, now time.Time) (int, error) {
 	return g.queueGroups(ctx, now, rules.Digest, func(*Group) bool { return true })
 }
 
+// WeeklyDigest is Digest for the findings held for the weekly digest (the
+// mentions of leaders who asked for them weekly).
+func (g *Grouper) WeeklyDigest(ctx context.Context, now time.Time) (int, error) {
+	return g.queueGroups(ctx, now, rules.Weekly, func(*Group) bool { return true })
+}
+
 // queueGroups groups the pending findings with delivery d and queues a
 // mail for each group that is due. It returns how many mails were new.
 func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delivery, due func(*Group) bool) (int, error) {
@@ -103,7 +109,7 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 // entry, most severe first, and gives each group a content key.
 func groupPending(ps []store.Pending, d rules.Delivery) []*Group {
 	kind, keyOf := mail.KindAlert, func(p store.Pending) string { return p.Recipient + "\x00" + p.SchoolID }
-	if d == rules.Digest {
+	if d == rules.Digest || d == rules.Weekly {
 		kind, keyOf = mail.KindDigest, func(p store.Pending) string { return p.Recipient }
 	}
 	byKey := map[string]*Group{}

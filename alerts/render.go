@@ -41,9 +41,10 @@ var Labels = map[rules.Category]string{
 	"scams":                 "Possible scam or fake account",
 	"misinformation":        "Rumour or viral scare spreading",
 	rules.OtherCategory:     "School mentioned online",
+	rules.Mention:           "Your school mentioned",
 }
 
-var colours = map[rules.Severity]string{rules.Critical: "#b00020", rules.High: "#c25400", rules.Normal: "#0b57d0", rules.Low: "#5f6368"}
+var colours = map[rules.Severity]string{rules.Critical: "#b00020", rules.High: "#c25400", rules.Normal: "#0b57d0", rules.Low: "#5f6368", rules.Info: "#5f6368"}
 
 type entryView struct {
 	Severity, Label, School, Title, Source, Author, When, Link, Why, Advice, Colour string

@@ -34,6 +34,9 @@ type Leader struct {
 	DigestOnly bool
 	// Heartbeat sends the leader the weekly "all quiet" mail.
 	Heartbeat bool
+	// Mentions is the digest that carries the leader's mention findings:
+	// rules.Digest (daily), rules.Weekly, or "" for none.
+	Mentions rules.Delivery
 }
 
 // hasRole reports whether the leader has any of roles.
@@ -71,13 +74,24 @@ func NewRouter(rt Routes, log *slog.Logger) *Router {
 	for i := range rt.Rules {
 		r.rules[rt.Rules[i].ID] = &rt.Rules[i]
 	}
+	if _, ok := r.rules[rules.MentionRule]; !ok {
+		r.rules[rules.MentionRule] = &MentionRoute
+	}
 	return r
 }
 
-// Recipient is one person a finding is routed to.
+// MentionRoute routes mention findings (rules.MatchMentions): to the
+// leaders who asked for mentions, in their digest, with the triage every
+// alert carries.
+var MentionRoute = Rule{
+	ID: rules.MentionRule, Category: rules.Mention, Severity: rules.Info,
+	Delivery: rules.Digest, Guidance: "first-steps",
+}
+
+// Recipient is one person a finding is routed to, and how.
 type Recipient struct {
 	Name, Email string
-	Digest      bool
+	Delivery    rules.Delivery
 }
 
 // Recipients returns the leaders of school whose roles rule notifies; when
@@ -86,19 +100,39 @@ type Recipient struct {
 func (r *Router) Recipients(school *School, rule *Rule) []Recipient {
 	var out []Recipient
 	seen := map[string]bool{}
+	if rule.ID == rules.MentionRule {
+		// Mentions go to the leaders who asked for them, in their
+		// digest; never at once, never to the fallback address.
+		for _, l := range school.Leaders {
+			addr := strings.ToLower(strings.TrimSpace(l.Email))
+			if l.Mentions == "" || seen[addr] {
+				continue
+			}
+			seen[addr] = true
+			out = append(out, Recipient{Name: l.Name, Email: addr, Delivery: l.Mentions})
+		}
+		return out
+	}
 	critical := rule.Severity == rules.Critical
-	digest := rule.Delivery == rules.Digest && !critical
+	delivery := rules.Immediate
+	if rule.Delivery != "" && rule.Delivery != rules.Immediate && !critical {
+		delivery = rule.Delivery
+	}
 	for _, l := range school.Leaders {
 		addr := strings.ToLower(strings.TrimSpace(l.Email))
 		if !l.hasRole(rule.Notify) || seen[addr] {
 			continue
 		}
 		seen[addr] = true
-		out = append(out, Recipient{Name: l.Name, Email: addr, Digest: digest || (l.DigestOnly && !critical)})
+		d := delivery
+		if d == rules.Immediate && l.DigestOnly && !critical {
+			d = rules.Digest
+		}
+		out = append(out, Recipient{Name: l.Name, Email: addr, Delivery: d})
 	}
 	if len(out) == 0 && r.fallback != "" {
 		r.log.Warn("no leader has the rule's roles; using the fallback address", "school", school.ID, "rule", rule.ID, "roles", strings.Join(rule.Notify, ","))
-		out = append(out, Recipient{Name: "", Email: strings.ToLower(r.fallback), Digest: digest})
+		out = append(out, Recipient{Name: "", Email: strings.ToLower(r.fallback), Delivery: delivery})
 	}
 	if len(out) == 0 {
 		r.log.Error("finding reaches nobody: no leader has the rule's roles and mail.fallback is not set", "school", school.ID, "rule", rule.ID)
@@ -132,13 +166,9 @@ func (r *Router) Route(it watchers.Item, fs []rules.Finding) []store.Pending {
 		}
 		body := a.encode()
 		for _, rc := range r.Recipients(school, rule) {
-			delivery := rules.Immediate
-			if rc.Digest {
-				delivery = rules.Digest
-			}
 			out = append(out, store.Pending{
 				Recipient: rc.Email, SchoolID: school.ID, RuleID: rule.ID,
-				Severity: rule.Severity.Rank(), Delivery: string(delivery), Payload: body,
+				Severity: rule.Severity.Rank(), Delivery: string(rc.Delivery), Payload: body,
 			})
 		}
 	}

@@ -3,6 +3,8 @@ package alerts
 import (
 	"slices"
 	"testing"
+
+	"github.com/schoolwatch/schoolwatch/rules"
 )
 
 // TestRecipients: a finding reaches exactly the leaders whose roles the rule
@@ -10,8 +12,8 @@ import (
 // and a school with nobody in those roles falls back.
 func TestRecipients(t *testing.T) {
 	school := &School{ID: "1", Leaders: []Leader{
-		{Name: "Head", Email: "Head@X.org", Roles: []string{"head"}},
-		{Name: "DSL", Email: "dsl@x.org", Roles: []string{"dsl", "deputy"}},
+		{Name: "Head", Email: "Head@X.org", Roles: []string{"head"}, Mentions: rules.Digest},
+		{Name: "DSL", Email: "dsl@x.org", Roles: []string{"dsl", "deputy"}, Mentions: rules.Weekly},
 		{Name: "Chair", Email: "chair@x.org", Roles: []string{"chair"}, DigestOnly: true},
 		{Name: "Head again", Email: "head@x.org ", Roles: []string{"dsl"}},
 	}}
@@ -28,6 +30,7 @@ func TestRecipients(t *testing.T) {
 		{"critical is never held", Rule{ID: "r", Severity: "critical", Notify: []string{"chair"}, Delivery: "digest"}, "", []string{"chair@x.org"}},
 		{"no leader in role: fallback", Rule{ID: "r", Severity: "high", Notify: []string{"hr"}, Delivery: "immediate"}, "LA@x.org", []string{"la@x.org"}},
 		{"no leader, no fallback", Rule{ID: "r", Severity: "high", Notify: []string{"hr"}, Delivery: "immediate"}, "", nil},
+		{"mentions: to who asked, in their digest", MentionRoute, "LA@x.org", []string{"head@x.org+digest", "dsl@x.org+weekly"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,8 +38,8 @@ func TestRecipients(t *testing.T) {
 			var got []string
 			for _, rc := range r.Recipients(school, &tc.rule) {
 				s := rc.Email
-				if rc.Digest {
-					s += "+digest"
+				if rc.Delivery != rules.Immediate {
+					s += "+" + string(rc.Delivery)
 				}
 				got = append(got, s)
 			}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -154,6 +155,28 @@ type Leader struct {
 	DigestOnly bool `yaml:"digest_only"`
 	// Heartbeat: nil means on (the weekly "all quiet" mail).
 	Heartbeat *bool `yaml:"heartbeat"`
+	// Mentions is how often the leader gets the digest of posts that name
+	// the school and raise nothing else: MentionsDaily, MentionsWeekly or
+	// MentionsOff. Unset: daily for a head, off for everyone else.
+	Mentions string `yaml:"mentions"`
+}
+
+// The values of a leader's mentions.
+const (
+	MentionsDaily  = "daily"
+	MentionsWeekly = "weekly"
+	MentionsOff    = "off"
+)
+
+// MentionsOf is l's mentions setting with its default applied.
+func MentionsOf(l Leader) string {
+	if l.Mentions != "" {
+		return l.Mentions
+	}
+	if slices.Contains(l.Roles, "head") {
+		return MentionsDaily
+	}
+	return MentionsOff
 }
 
 // Feed is one polled source.

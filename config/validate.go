@@ -232,6 +232,9 @@ func (c *Config) validate() yamlpos.Errors {
 			for k, r := range l.Roles {
 				v.oneOf(fmt.Sprintf("%s.roles[%d]", lp, k), r, roles)
 			}
+			if l.Mentions != "" {
+				v.oneOf(lp+".mentions", l.Mentions, []string{MentionsDaily, MentionsWeekly, MentionsOff})
+			}
 		}
 	}
 

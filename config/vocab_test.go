@@ -24,7 +24,7 @@ func TestVocabulary(t *testing.T) {
 	}
 	p := guidance.Builtin()
 	for _, c := range rules.Categories {
-		if len(p.ForCategory(c)) == 0 {
+		if len(p.ForCategory(c)) == 0 && c != rules.Mention { // a mention carries first-steps alone
 			t.Errorf("category %q has no section in the built-in guidance pack", c)
 		}
 	}

@@ -46,6 +46,13 @@ func (g *generation) healthLoop(ctx context.Context) error {
 		} else {
 			g.svc.log.Info("heartbeats queued", "mails", k)
 		}
+		// The weekly digest (mentions for leaders who asked for them
+		// weekly) goes out with the heartbeat.
+		if k, err := g.grouper.WeeklyDigest(ctx, time.Now()); err != nil {
+			g.svc.log.Error("weekly digest", "err", err)
+		} else if k > 0 {
+			g.svc.log.Info("weekly digests queued", "mails", k)
+		}
 	}))
 	c.Start()
 	defer func() { <-c.Stop().Done() }()

@@ -36,7 +36,7 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		rec := store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Content: it.Fingerprint, Alert: !it.TooOld}
 		var fs []rules.Finding
 		if rec.Alert {
-			fs = in.matcher.Match(it.Content())
+			fs = in.matcher.MatchMentions(it.Content())
 			rec.Pending = in.router.Route(it, fs)
 			for _, fd := range fs {
 				rec.Findings = append(rec.Findings, store.Finding{Rule: fd.Rule, School: fd.School})

@@ -19,6 +19,7 @@ func routes(cfg *config.Config, compiled []rules.Rule) alerts.Routes {
 			school.Leaders = append(school.Leaders, alerts.Leader{
 				Name: l.Name, Email: l.Email, Roles: l.Roles, DigestOnly: l.DigestOnly,
 				Heartbeat: l.Heartbeat == nil || *l.Heartbeat,
+				Mentions:  mentionsDelivery(config.MentionsOf(l)),
 			})
 		}
 		rt.Schools = append(rt.Schools, school)
@@ -31,6 +32,18 @@ func routes(cfg *config.Config, compiled []rules.Rule) alerts.Routes {
 		})
 	}
 	return rt
+}
+
+// mentionsDelivery maps a leader's mentions setting to the digest that
+// carries them ("" for none).
+func mentionsDelivery(m string) rules.Delivery {
+	switch m {
+	case config.MentionsDaily:
+		return rules.Digest
+	case config.MentionsWeekly:
+		return rules.Weekly
+	}
+	return ""
 }
 
 // letterhead is how every mail of cfg is signed and dated.

@@ -24,6 +24,7 @@ schools:
     leaders:
       - { name: Head, email: head@oak.example, roles: [head] }
       - { name: Chair, email: chair@oak.example, roles: [chair], digest_only: true, heartbeat: false }
+rules_builtin: false
 rules:
   - { id: bully, query: bullied, category: pupil-bullying, severity: high, notify: [head, chair] }
 `)
@@ -43,7 +44,7 @@ rules:
 		t.Errorf("rule = %+v, want %+v", got, want)
 	}
 	head, chair := rt.Schools[0].Leaders[0], rt.Schools[0].Leaders[1]
-	if !head.Heartbeat || head.DigestOnly || chair.Heartbeat || !chair.DigestOnly {
+	if !head.Heartbeat || head.DigestOnly || chair.Heartbeat || !chair.DigestOnly || head.Mentions != rules.Digest || chair.Mentions != "" {
 		t.Errorf("leaders = %+v", rt.Schools[0].Leaders)
 	}
 

@@ -271,7 +271,16 @@ func (m *Matcher) schoolOrder(sc *scratch, idx *[]int32) []string {
 // fires only on text that mentions a school, and is not evaluated at all
 // otherwise. Findings are ordered by first mention of the school, then by
 // rule order. Match returns nil when nothing matches.
-func (m *Matcher) Match(text string) []Finding {
+func (m *Matcher) Match(text string) []Finding { return m.match(text, false) }
+
+// MatchMentions is Match for the daemon: when no rule fires on a text that
+// names schools, it returns one finding per school named, of category
+// Mention from rule MentionRule with severity Info and the school's
+// mention as evidence, so nothing said about a school goes unseen. A text
+// that names no school costs what it costs Match.
+func (m *Matcher) MatchMentions(text string) []Finding { return m.match(text, true) }
+
+func (m *Matcher) match(text string, mentions bool) []Finding {
 	sc := m.get()
 	defer m.put(sc)
 	m.scan(sc, text)
@@ -279,11 +288,11 @@ func (m *Matcher) Match(text string) []Finding {
 		return nil
 	}
 	m.resolve(sc)
-	if len(sc.mentions) == 0 || len(m.rules) == 0 {
+	if len(sc.mentions) == 0 || len(m.rules) == 0 && !mentions {
 		return nil
 	}
 	fired := m.evalRules(sc)
-	if len(fired) == 0 {
+	if len(fired) == 0 && !mentions {
 		return nil
 	}
 	var order []int32
@@ -299,6 +308,13 @@ func (m *Matcher) Match(text string) []Finding {
 					Kind: SchoolSpan, Term: m.pats[mn.pat].text,
 				})
 			}
+		}
+		if len(fired) == 0 {
+			out = append(out, Finding{
+				School: m.schools[s].ID, Rule: MentionRule, Category: string(Mention),
+				Severity: string(Info), Evidence: schoolSpans,
+			})
+			continue
 		}
 		for _, f := range fired {
 			r := &m.rules[f.rule]

@@ -167,3 +167,31 @@ func TestExcerpt(t *testing.T) {
 		t.Errorf("Excerpt collapses whitespace: %+v", got)
 	}
 }
+
+// MatchMentions reports a mention finding per school named when no rule
+// fires, nothing for a text that names no school, and only the rule
+// findings when one fires.
+func TestMatchMentions(t *testing.T) {
+	m := mustCompile(t, []School{
+		{ID: "h", Name: "Harbourside Academy", Town: "Dover"},
+		{ID: "b", Name: "Brookfield Community School", Town: "Ramsgate"},
+	}, []Rule{{ID: "threat", Query: "knife", Category: "threat", Severity: "critical"}})
+	fs := m.MatchMentions("Lovely concert at Harbourside Academy and Brookfield Community School tonight")
+	if len(fs) != 2 || fs[0].School != "h" || fs[1].School != "b" {
+		t.Fatalf("findings = %+v, want a mention for each school in order", fs)
+	}
+	for _, f := range fs {
+		if f.Rule != MentionRule || f.Category != string(Mention) || f.Severity != string(Info) || len(f.Evidence) == 0 || f.Evidence[0].Kind != SchoolSpan {
+			t.Errorf("mention finding = %+v", f)
+		}
+	}
+	if fs := m.Match("Lovely concert at Harbourside Academy"); fs != nil {
+		t.Errorf("Match (no mentions) = %+v, want nil", fs)
+	}
+	if fs := m.MatchMentions("Lovely concert in Dover tonight"); fs != nil {
+		t.Errorf("no school named: %+v", fs)
+	}
+	if fs := m.MatchMentions("a knife at Harbourside Academy"); len(fs) != 1 || fs[0].Rule != "threat" {
+		t.Errorf("a rule fires: %+v, want only the rule finding", fs)
+	}
+}

@@ -18,11 +18,20 @@ type Category string
 var Categories = []Category{
 	"threat", "allegation", "safeguarding", "complaint", "defamation", "privacy", "media",
 	"impersonation", "staff-abuse", "sexual-images", "hate-abuse", "bomb-threats", "doxxing",
-	"self-harm-and-suicide", "pupil-bullying", "scams", "misinformation", OtherCategory,
+	"self-harm-and-suicide", "pupil-bullying", "scams", "misinformation", OtherCategory, Mention,
 }
 
 // OtherCategory is the category of a rule that names none.
 const OtherCategory Category = "other"
+
+// Mention is the category of the finding a post raises for a school it
+// names when no rule fires for that school, so nothing said about a school
+// goes unseen. Its findings come from the rule MentionRule, with severity
+// Info, and only ever travel in a digest.
+const Mention Category = "mention"
+
+// MentionRule is the id of the built-in rule behind Mention findings.
+const MentionRule = "mention"
 
 // Severity is how urgently a finding reaches a leader.
 type Severity string
@@ -33,11 +42,12 @@ const (
 	High     Severity = "high"
 	Normal   Severity = "normal"
 	Low      Severity = "low"
+	Info     Severity = "info" // a mention: never alerts on its own
 )
 
 // Severities are every severity, most severe first: a severity's index is
 // its Rank.
-var Severities = []Severity{Critical, High, Normal, Low}
+var Severities = []Severity{Critical, High, Normal, Low, Info}
 
 // Rank orders severities, 0 being the most severe; an unknown severity
 // ranks after every known one.
@@ -48,17 +58,19 @@ func (s Severity) Rank() int {
 	return len(Severities)
 }
 
-// Delivery is how a finding reaches a leader: at once or in the daily digest.
+// Delivery is how a finding reaches a leader: at once, in the daily digest
+// or in the weekly one.
 type Delivery string
 
 // The deliveries.
 const (
 	Immediate Delivery = "immediate"
 	Digest    Delivery = "digest"
+	Weekly    Delivery = "weekly" // the weekly digest, at mail.heartbeat_schedule
 )
 
 // Deliveries are every delivery.
-var Deliveries = []Delivery{Immediate, Digest}
+var Deliveries = []Delivery{Immediate, Digest, Weekly}
 
 // Names returns the values of a list as strings, for messages and for
 // callers that still keep them as strings.

@@ -15,23 +15,26 @@ func TestVocabulary(t *testing.T) {
 	if !slices.Contains(Categories, OtherCategory) {
 		t.Errorf("Categories lacks %q", OtherCategory)
 	}
-	for _, d := range []Delivery{Immediate, Digest} {
+	if !slices.Contains(Categories, Mention) {
+		t.Errorf("Categories lacks %q", Mention)
+	}
+	for _, d := range []Delivery{Immediate, Digest, Weekly} {
 		if !slices.Contains(Deliveries, d) {
 			t.Errorf("Deliveries lacks %q", d)
 		}
 	}
-	for want, s := range []Severity{Critical, High, Normal, Low} {
+	for want, s := range []Severity{Critical, High, Normal, Low, Info} {
 		if got := s.Rank(); got != want {
 			t.Errorf("%s.Rank() = %d, want %d", s, got, want)
 		}
 	}
-	if len(Severities) != 4 {
+	if len(Severities) != 5 {
 		t.Errorf("Severities = %q: a new severity needs a rank test and a colour in alerts", Severities)
 	}
 	if r := Severity("urgent").Rank(); r != len(Severities) {
 		t.Errorf("unknown severity ranks %d, want %d (after every known one)", r, len(Severities))
 	}
-	if got := Join(Deliveries); got != "immediate, digest" {
+	if got := Join(Deliveries); got != "immediate, digest, weekly" {
 		t.Errorf("Join(Deliveries) = %q", got)
 	}
 }

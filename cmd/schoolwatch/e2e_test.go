@@ -266,3 +266,37 @@ func TestTestEmail(t *testing.T) {
 		t.Errorf("with the server down: exit %d, %s", code, stderr)
 	}
 }
+
+// TestMentionsAreSeenNotSent: a post that names a school and raises no
+// category finding (the demo's PTA film night) is printed by once as a
+// mention finding, and once --send mails no mention: mentions travel only
+// in the digest, to the leaders who asked for them (by default the head).
+func TestMentionsAreSeenNotSent(t *testing.T) {
+	dir := t.TempDir()
+	feeds := serveDemoFeeds(t)
+	cfg := demoConfig(t, dir, feeds.URL, "")
+	stdout, stderr, code := run(t, "once", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var film string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.Contains(l, "Film night") {
+			film = l
+		}
+	}
+	if !strings.HasPrefix(film, "INFO\tmention\tschool=990001\trule=mention\t") {
+		t.Errorf("the film-night post: line %q, want an INFO mention finding for 990001\n%s", film, stdout)
+	}
+	if strings.Contains(stdout, "Oxford") {
+		t.Errorf("St Mary's in Oxford is not a mention of Folkestone's:\n%s", stdout)
+	}
+	if _, stderr, code := run(t, "once", "--send", "-config", cfg); code != 0 {
+		t.Fatalf("once --send: exit %d: %s", code, stderr)
+	}
+	for _, m := range readEML(t, filepath.Join(dir, "var/mail")) {
+		if strings.Contains(m.body, "Film night") {
+			t.Errorf("once --send mailed the mention to %s: %s", m.to, m.subject)
+		}
+	}
+}
