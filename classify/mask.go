@@ -90,7 +90,8 @@ func (m *masker) add(words []string, as string) {
 }
 
 // mask appends words to dst with every configured phrase replaced by its
-// placeholder (longest phrase first, left to right) and returns dst.
+// placeholder (longest phrase first, left to right), together with the
+// words of a school's kind that follow a school's name, and returns dst.
 // Placeholders that follow each other collapse to one ("St Mary's,
 // Folkestone" → "_school_ _place_", "Harbourside Academy Harbourside" →
 // "_school_").
@@ -106,6 +107,13 @@ func (m *masker) mask(dst, words []string) []string {
 			dst = append(dst, as)
 		}
 		i += n
+		if as == schoolWord {
+			// "St Mary's Primary", "Harbourside Academy School": the kind of
+			// school after its name is part of the name.
+			for i < len(words) && slices.Contains(schoolKindWords, words[i]) {
+				i++
+			}
+		}
 	}
 	return dst
 }

@@ -99,7 +99,12 @@ func (m *Model) ForSchools(schools []rules.School) *Model {
 // Score returns every category's probability for text, in Categories order.
 func (m *Model) Score(text string) []Score {
 	out := make([]Score, m.k)
-	z := m.logits(text, make([]float64, m.k))
+	var zb [32]float64
+	z := zb[:0]
+	if m.k > len(zb) {
+		z = make([]float64, m.k)
+	}
+	z = m.logits(text, z[:m.k])
 	for c := range out {
 		out[c] = Score{Category: m.cats[c], P: sigmoid(z[c]), Threshold: m.thresh[c]}
 	}

@@ -28,8 +28,9 @@ func TestBuiltinIsCurrent(t *testing.T) {
 	meta := m.Meta()
 	train, dev := readSplit(t, SplitTrain), readSplit(t, SplitDev)
 	if meta.Training.SchoolOnly {
-		train, dev = schoolPosts(train), schoolPosts(dev)
+		train = schoolPosts(train)
 	}
+	dev = schoolPosts(dev)
 	if got := CorpusHash(train); got != meta.TrainSHA256 {
 		t.Errorf("model was trained on train split %s, testdata/train.txt is %s: run go run ./classify/cmd/train", meta.TrainSHA256[:12], got[:12])
 	}
@@ -88,13 +89,14 @@ func TestBuiltinIsReproducible(t *testing.T) {
 	}
 }
 
-// Floors measured on the test split of the final corpus, with some margin.
-// They guard against a regression, not a target.
+// Floors from the test split of the final corpus (measured: precision
+// 0.63, recall 0.82, harmless 0.12, problems 0.92), with a margin: they
+// catch a regression, they are not the goal.
 const (
-	floorPrecision   = 0.0
-	floorRecall      = 0.0
-	ceilingHarmless  = 1.0
-	floorProblemsAny = 0.0
+	floorPrecision   = 0.55
+	floorRecall      = 0.72
+	ceilingHarmless  = 0.18
+	floorProblemsAny = 0.85
 )
 
 // TestTestSplit scores the held-out test split (never used in training or
@@ -115,10 +117,9 @@ func TestTestSplit(t *testing.T) {
 			none = append(none, e)
 		}
 	}
-	if len(none) > 0 {
-		en := m.Evaluate(none)
-		t.Logf("test split, %d posts that name no configured school (all harmless to us): %d given a category", len(none), en.HarmlessFlagged)
-	}
+	// The model never sees these in the daemon (no school is mentioned);
+	// their categories are about other schools.
+	t.Logf("test split, %d posts that name no configured school: %d given a category", len(none), m.Evaluate(none).Overall.TP+m.Evaluate(none).HarmlessFlagged)
 	o := ev.Overall
 	if o.Precision() < floorPrecision || o.Recall() < floorRecall {
 		t.Errorf("(post, category) precision %.2f recall %.2f, floors %.2f / %.2f", o.Precision(), o.Recall(), floorPrecision, floorRecall)

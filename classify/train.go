@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,8 +21,8 @@ type TrainOptions struct {
 	// drowned by the harmless majority.
 	PositiveWeight float64 `json:"positive_weight"`
 	Seed           uint64  `json:"seed"`
-	// SchoolOnly trains and calibrates on posts that name a school only: the
-	// model runs on no other post.
+	// SchoolOnly trains on posts that name a school only. Calibration always
+	// uses only those: the model runs on no other post.
 	SchoolOnly bool `json:"school_only"`
 	// Clip is the quantile of |weight| per category that maps to int8 127;
 	// larger weights are clipped.
@@ -33,22 +34,26 @@ type TrainOptions struct {
 	// larger of its calibrated threshold and Conservative.
 	MinDevPositives int     `json:"min_dev_positives"`
 	Conservative    float64 `json:"conservative"`
+	// MaxHarmless, if set, caps the share of dev's harmless posts given any
+	// category: thresholds rise past the per-category choice until it holds.
+	MaxHarmless float64 `json:"max_harmless"`
 	// Floor is the lowest threshold calibration may pick.
 	Floor float64 `json:"floor"`
 }
 
 // DefaultTraining are the settings measured best on the dev split.
 var DefaultTraining = TrainOptions{
-	Epochs:          12,
+	Epochs:          20,
 	LearningRate:    0.2,
 	L2:              0.03,
 	PositiveWeight:  3,
 	Seed:            15,
-	SchoolOnly:      true,
+	SchoolOnly:      false,
 	Clip:            0.9999,
 	TargetPrecision: 0.6,
 	MinDevPositives: 5,
 	Conservative:    0.5,
+	MaxHarmless:     0.08,
 	Floor:           0.05,
 }
 
@@ -104,8 +109,9 @@ func (f *Features) sparse(fb *featBuf, text string, m *masker) sparse {
 // give the same model, bit for bit.
 func Train(train, dev []Example, f Features, o TrainOptions) (*Model, error) {
 	if o.SchoolOnly {
-		train, dev = schoolPosts(train), schoolPosts(dev)
+		train = schoolPosts(train)
 	}
+	dev = schoolPosts(dev)
 	if len(train) == 0 || len(dev) == 0 {
 		return nil, errors.New("train: empty train or dev split")
 	}
@@ -198,6 +204,7 @@ func Train(train, dev []Example, f Features, o TrainOptions) (*Model, error) {
 	q, scales := quantise(w, k, o.Clip)
 	meta.Scales = scales
 	m := newModel(meta, q)
+	m.plattScale(dev)
 	m.calibrate(dev, o)
 	return m, nil
 }
@@ -242,7 +249,71 @@ func quantise(w []float64, k int, clip float64) ([]int8, []float64) {
 	return q, scales
 }
 
-// calibrate sets each category's threshold from the model's scores on dev.
+// plattScale rescales each category's log-odds so that its probabilities
+// mean what they say on dev (Platt scaling, with Platt's smoothed targets):
+// the raw ones are squeezed towards 0 by the L2 penalty and the rarity of
+// each category. The mapping is monotonic, so it changes no ranking; it is
+// folded into the category's scale and bias.
+func (m *Model) plattScale(dev []Example) {
+	zs := make([][]float64, len(dev))
+	for i, e := range dev {
+		zs[i] = m.logits(e.Text, make([]float64, m.k))
+	}
+	for c, cat := range m.cats {
+		npos := 0
+		for _, e := range dev {
+			if e.Has(cat) {
+				npos++
+			}
+		}
+		if npos == 0 {
+			continue
+		}
+		hi := float64(npos+1) / float64(npos+2)
+		lo := 1 / float64(len(dev)-npos+2)
+		a, b := 1.0, 0.0
+		for range 100 {
+			// Newton's method on the two parameters, with a tiny ridge so
+			// the Hessian is never singular.
+			var g0, g1, h00, h01, h11 float64
+			for i, e := range dev {
+				z := zs[i][c]
+				t := lo
+				if e.Has(cat) {
+					t = hi
+				}
+				p := sigmoid(float64(a*z) + b)
+				d := p - t
+				w := float64(p * (1 - p))
+				g0 += float64(d * z)
+				g1 += d
+				h00 += float64(w * z * z)
+				h01 += float64(w * z)
+				h11 += w
+			}
+			h00 += 1e-6
+			h11 += 1e-6
+			det := float64(h00*h11) - float64(h01*h01)
+			da := (float64(h11*g0) - float64(h01*g1)) / det
+			db := (float64(h00*g1) - float64(h01*g0)) / det
+			a, b = a-da, b-db
+			if math.Abs(da) < 1e-10 && math.Abs(db) < 1e-10 {
+				break
+			}
+		}
+		if a <= 0 {
+			continue // a model that ranks backwards on dev is left as trained
+		}
+		m.scale[c] = float64(float32(m.scale[c] * a))
+		m.bias[c] = float64(float32(float64(a*m.bias[c]) + b))
+	}
+}
+
+// calibrate sets each category's threshold from the model's scores on dev:
+// the lowest threshold whose dev precision reaches TargetPrecision, else the
+// one with the best F1, at least Conservative for a category with few dev
+// positives; then, if MaxHarmless is set, thresholds rise until at most that
+// share of dev's harmless posts gets any category.
 func (m *Model) calibrate(dev []Example, o TrainOptions) {
 	probs := make([][]float64, len(dev))
 	for i, e := range dev {
@@ -253,10 +324,6 @@ func (m *Model) calibrate(dev []Example, o TrainOptions) {
 	}
 	m.meta.Calibration = make([]Calibration, m.k)
 	for c, cat := range m.cats {
-		type point struct {
-			p   float64
-			pos bool
-		}
 		pts := make([]point, len(dev))
 		npos := 0
 		for i, e := range dev {
@@ -265,75 +332,163 @@ func (m *Model) calibrate(dev []Example, o TrainOptions) {
 				npos++
 			}
 		}
-		// Highest score first; walking down, each distinct score is a
-		// candidate threshold with the counts of everything at or above it.
-		slices.SortStableFunc(pts, func(a, b point) int {
-			switch {
-			case a.p > b.p:
-				return -1
-			case a.p < b.p:
-				return 1
+		t, rule := pickThreshold(pts, npos, o)
+		m.thresh[c] = t
+		m.meta.Calibration[c] = Calibration{Category: string(cat), Rule: rule, DevPositives: npos}
+	}
+	if o.MaxHarmless > 0 {
+		m.fitHarmlessBudget(dev, probs, o.MaxHarmless)
+	}
+	for c, cat := range m.cats {
+		var n Counts
+		for i, e := range dev {
+			switch got, want := probs[i][c] >= m.thresh[c], e.Has(cat); {
+			case got && want:
+				n.TP++
+			case got:
+				n.FP++
+			case want:
+				n.FN++
 			}
-			return 0
-		})
-		var (
-			tp, fp         int
-			bestF1, f1T    = -1.0, 1.0
-			precT          = -1.0
-			precTP, precFP int
-			f1TP, f1FP     int
-		)
-		for i := 0; i < len(pts); i++ {
-			if pts[i].pos {
-				tp++
-			} else {
-				fp++
-			}
-			if i+1 < len(pts) && pts[i+1].p == pts[i].p {
+		}
+		m.meta.Calibration[c].Precision = round4(n.Precision())
+		m.meta.Calibration[c].Recall = round4(n.Recall())
+	}
+}
+
+type point struct {
+	p   float64
+	pos bool
+}
+
+// pickThreshold chooses one category's threshold from its dev points.
+func pickThreshold(pts []point, npos int, o TrainOptions) (float64, string) {
+	// Highest score first; walking down, each distinct score is a
+	// candidate threshold with the counts of everything at or above it.
+	slices.SortStableFunc(pts, func(a, b point) int { return cmp.Compare(b.p, a.p) })
+	var (
+		tp, fp      int
+		bestF1, f1T = -1.0, 1.0
+		precT       = -1.0
+	)
+	for i := range pts {
+		if pts[i].pos {
+			tp++
+		} else {
+			fp++
+		}
+		if i+1 < len(pts) && pts[i+1].p == pts[i].p {
+			continue
+		}
+		t := pts[i].p
+		if t < o.Floor {
+			break
+		}
+		if f1 := 2 * float64(tp) / float64(2*tp+fp+(npos-tp)); npos > 0 && f1 > bestF1 {
+			bestF1, f1T = f1, t
+		}
+		if float64(tp) >= o.TargetPrecision*float64(tp+fp) && tp > 0 {
+			precT = t
+		}
+	}
+	t, rule := f1T, "f1"
+	if precT >= 0 {
+		t, rule = precT, "precision"
+	}
+	if npos == 0 || npos < o.MinDevPositives && t < o.Conservative {
+		t, rule = o.Conservative, "conservative"
+	}
+	// Rounded down for the header, the threshold still admits the dev
+	// score it was read from.
+	return math.Floor(t*1e6) / 1e6, rule
+}
+
+// fitHarmlessBudget raises thresholds, one step at a time, until at most
+// budget of dev's harmless posts get any category: each step raises the
+// category whose next threshold (just above the lowest-scoring harmless
+// post it flags) clears harmless posts at the least cost in true positives.
+func (m *Model) fitHarmlessBudget(dev []Example, probs [][]float64, budget float64) {
+	harmless := 0
+	for _, e := range dev {
+		if e.Harmless() {
+			harmless++
+		}
+	}
+	flagged := func() int {
+		n := 0
+		for i, e := range dev {
+			if !e.Harmless() {
 				continue
 			}
-			t := pts[i].p
-			if t < o.Floor {
-				break
-			}
-			prec := float64(tp) / float64(tp+fp)
-			if f1 := 2 * float64(tp) / float64(2*tp+fp+(npos-tp)); npos > 0 && f1 > bestF1 {
-				bestF1, f1T, f1TP, f1FP = f1, t, tp, fp
-			}
-			if prec >= o.TargetPrecision && tp > 0 {
-				precT, precTP, precFP = t, tp, fp
-			}
-		}
-		cal := Calibration{Category: string(cat), DevPositives: npos}
-		t, ctp, cfp := f1T, f1TP, f1FP
-		cal.Rule = "f1"
-		if precT >= 0 {
-			t, ctp, cfp, cal.Rule = precT, precTP, precFP, "precision"
-		}
-		if npos == 0 || npos < o.MinDevPositives && t < o.Conservative {
-			t, cal.Rule = o.Conservative, "conservative"
-			ctp, cfp = 0, 0
-			for _, pt := range pts {
-				if pt.p >= t {
-					if pt.pos {
-						ctp++
-					} else {
-						cfp++
-					}
+			for c := range m.k {
+				if probs[i][c] >= m.thresh[c] {
+					n++
+					break
 				}
 			}
 		}
-		if ctp+cfp > 0 {
-			cal.Precision = round4(float64(ctp) / float64(ctp+cfp))
+		return n
+	}
+	for float64(flagged()) > budget*float64(harmless) {
+		best, bestT, bestCost := -1, 0.0, math.Inf(1)
+		before := flagged()
+		for c := range m.k {
+			// The lowest harmless score at or above the threshold.
+			next := math.Inf(1)
+			for i, e := range dev {
+				if e.Harmless() && probs[i][c] >= m.thresh[c] && probs[i][c] < next {
+					next = probs[i][c]
+				}
+			}
+			if math.IsInf(next, 1) {
+				continue
+			}
+			t := math.Nextafter(next, 2)
+			lost := 0
+			for i, e := range dev {
+				if e.Has(m.cats[c]) && probs[i][c] >= m.thresh[c] && probs[i][c] < t {
+					lost++
+				}
+			}
+			old := m.thresh[c]
+			m.thresh[c] = t
+			gained := before - flagged()
+			m.thresh[c] = old
+			if gained == 0 {
+				continue
+			}
+			if cost := float64(lost) / float64(gained); cost < bestCost {
+				best, bestT, bestCost = c, t, cost
+			}
 		}
-		if npos > 0 {
-			cal.Recall = round4(float64(ctp) / float64(npos))
+		if best < 0 {
+			// No single step clears a post (each is flagged by two
+			// categories): raise the category flagging most harmless posts.
+			most := 0
+			for c := range m.k {
+				n := 0
+				for i, e := range dev {
+					if e.Harmless() && probs[i][c] >= m.thresh[c] {
+						n++
+					}
+				}
+				if n > most {
+					most, best = n, c
+				}
+			}
+			if best < 0 {
+				return
+			}
+			next := math.Inf(1)
+			for i, e := range dev {
+				if e.Harmless() && probs[i][best] >= m.thresh[best] && probs[i][best] < next {
+					next = probs[i][best]
+				}
+			}
+			bestT = math.Nextafter(next, 2)
 		}
-		// A threshold a hair below the dev score it was read from, rounded
-		// for the header, still admits that score.
-		m.thresh[c] = math.Floor(t*1e6) / 1e6
-		m.meta.Thresholds[c] = m.thresh[c]
-		m.meta.Calibration[c] = cal
+		m.thresh[best] = math.Ceil(bestT*1e6) / 1e6
+		m.meta.Calibration[best].Rule = "harmless-budget"
 	}
 }
 

@@ -40,6 +40,9 @@ func main() {
 	flag.Float64Var(&o.L2, "l2", o.L2, "experiment: L2 penalty")
 	flag.Float64Var(&o.PositiveWeight, "posw", o.PositiveWeight, "experiment: cap on a positive example's weight")
 	flag.Float64Var(&o.Clip, "clip", o.Clip, "experiment: quantile of |weight| mapped to int8 127")
+	flag.Float64Var(&o.TargetPrecision, "precision", o.TargetPrecision, "target dev precision per category")
+	flag.Float64Var(&o.MaxHarmless, "max-harmless", o.MaxHarmless, "cap on the share of dev's harmless posts given any category (0: none)")
+	flag.Float64Var(&o.Floor, "floor", o.Floor, "experiment: lowest threshold calibration may pick")
 	flag.BoolVar(&o.SchoolOnly, "school-only", o.SchoolOnly, "experiment: train and calibrate on posts that name a school only")
 	flag.BoolVar(&f.MaskSchool, "mask", f.MaskSchool, "experiment: mask school names and towns")
 	flag.Parse()
@@ -71,15 +74,12 @@ func main() {
 		log.Fatal(err)
 	}
 	meta := m.Meta()
-	fmt.Printf("trained on %d posts, calibrated on %d (dev, posts that name a school: %v)\n", meta.TrainPosts, meta.DevPosts, o.SchoolOnly)
+	fmt.Printf("trained on %d posts, calibrated on %d (dev posts that name a school)\n", meta.TrainPosts, meta.DevPosts)
 	fmt.Printf("%-22s %9s %-12s %5s %6s %6s\n", "category", "threshold", "rule", "dev+", "prec", "recall")
 	for i, c := range meta.Calibration {
 		fmt.Printf("%-22s %9.4f %-12s %5d %6.2f %6.2f\n", c.Category, meta.Thresholds[i], c.Rule, c.DevPositives, c.Precision, c.Recall)
 	}
-	devEval := dev
-	if o.SchoolOnly {
-		devEval = slices.DeleteFunc(slices.Clone(dev), func(e classify.Example) bool { return len(e.Schools) == 0 })
-	}
+	devEval := slices.DeleteFunc(slices.Clone(dev), func(e classify.Example) bool { return len(e.Schools) == 0 })
 	fmt.Println("\ndev split:")
 	m.Evaluate(devEval).Write(os.Stdout)
 	micro, macro := m.AveragePrecision(devEval)
