@@ -89,7 +89,8 @@ func (m *Model) Threshold(c rules.Category) float64 {
 
 // ForSchools returns a model that also masks the names, aliases, hashtags,
 // domains, towns and context places of schools, for scoring real posts about
-// configured schools. The weights are shared, not copied.
+// configured schools. The weights are shared, not copied; call it once
+// when the config loads, not per post.
 func (m *Model) ForSchools(schools []rules.School) *Model {
 	c := *m
 	c.mask = newMasker(append(slices.Clone(CorpusSchools), schools...))
@@ -153,8 +154,11 @@ func (m *Model) TopTerms(text string, c rules.Category, n int) []Term {
 	f := &m.meta.Features
 	f.extract(fb, text, m.mask, true)
 	sc := f.scales(fb)
-	word := make(map[int32]float64)
-	pair := make(map[int32]float64)
+	// Each occurrence's share, by the word (or the pair starting at the
+	// word) it came from; then summed by text, in word order, so the same
+	// word twice is one term and the sums are the same on every run.
+	word := make([]float64, len(fb.masked))
+	pair := make([]float64, len(fb.masked))
 	for g := range fb.b {
 		for j, b := range fb.b[g] {
 			v := float64(m.weights[int(b)*m.k+ci]) * sc[g] * m.scale[ci]
@@ -165,13 +169,12 @@ func (m *Model) TopTerms(text string, c rules.Category, n int) []Term {
 			}
 		}
 	}
-	// The same word twice in a post is one term.
 	sum := make(map[string]float64)
-	for i, v := range word {
-		sum[fb.masked[i]] += v
-	}
-	for i, v := range pair {
-		sum[fb.masked[i]+" "+fb.masked[i+1]] += v
+	for i, w := range fb.masked {
+		sum[w] += word[i]
+		if i+1 < len(fb.masked) {
+			sum[w+" "+fb.masked[i+1]] += pair[i]
+		}
 	}
 	var out []Term
 	for t, v := range sum {
