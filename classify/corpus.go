@@ -39,11 +39,12 @@ func joinOrDash(s []string) string {
 }
 
 // Categories are the categories the model scores: every rule category but
-// "other", which no post is labelled with.
+// "other", which no post is labelled with, and "mention", which is what a
+// post that names a school is when it is about nothing else.
 func Categories() []rules.Category {
 	var out []rules.Category
 	for _, c := range rules.Categories {
-		if c != rules.OtherCategory {
+		if c != rules.OtherCategory && c != rules.Mention {
 			out = append(out, c)
 		}
 	}
