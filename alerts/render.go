@@ -149,7 +149,11 @@ func (r *Renderer) entry(e Entry) entryView {
 	}
 	var why, advice []string
 	for _, a := range e.Rules {
-		why = append(why, fmt.Sprintf("rule %q (%s) matched %s", a.RuleID, a.Category, quoteTerms(a.Matched)))
+		if strings.HasPrefix(a.RuleID, rules.PossiblyPrefix) {
+			why = append(why, fmt.Sprintf("possibly: %s (the learned model's reading of the post, not a keyword rule: read the post before acting)", a.Category))
+		} else {
+			why = append(why, fmt.Sprintf("rule %q (%s) matched %s", a.RuleID, a.Category, quoteTerms(a.Matched)))
+		}
 		if s, ok := r.Pack.Section(a.Guidance); ok && !slices.Contains(advice, s.Title) {
 			advice = append(advice, s.Title)
 		}

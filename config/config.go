@@ -27,6 +27,9 @@ type Config struct {
 	// RulesBuiltin, when false, turns the built-in starter rule pack off;
 	// unset or true, Rules are merged over it (see mergeBuiltin).
 	RulesBuiltin *bool `yaml:"rules_builtin"`
+	// ModelBuiltin, when false, turns the built-in linear model off: no
+	// "possibly" findings on posts the rules miss.
+	ModelBuiltin *bool `yaml:"model_builtin"`
 	// Terms are named term lists (@name in queries), over the pack's.
 	Terms map[string][]string `yaml:"terms"`
 	// TermLists are the effective term lists: the pack's, replaced or

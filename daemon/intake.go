@@ -17,7 +17,7 @@ import (
 // one transaction.
 type intake struct {
 	store   *store.Store // nil: dry run, nothing recorded
-	matcher *rules.Matcher
+	detect  *detector
 	router  *alerts.Router
 	metrics *alerts.Metrics
 	// onFinding, if set, sees every finding on an item that may alert.
@@ -36,7 +36,7 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		rec := store.Item{Key: it.Key, AltKeys: it.AltKeys, FeedID: it.FeedID, Published: it.Published, Content: it.Fingerprint, Alert: !it.TooOld}
 		var fs []rules.Finding
 		if rec.Alert {
-			fs = in.matcher.MatchMentions(it.Content())
+			fs = in.detect.Detect(it.Content())
 			rec.Pending = in.router.Route(it, fs)
 			for _, fd := range fs {
 				rec.Findings = append(rec.Findings, store.Finding{Rule: fd.Rule, School: fd.School})

@@ -9,6 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
+	"github.com/schoolwatch/schoolwatch/classify"
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
@@ -31,6 +32,11 @@ type Plan struct {
 	// Routes is who hears about each rule's findings, and how: the
 	// routing table built from Rules and the schools' leaders.
 	Routes alerts.Routes
+	// Model is the built-in linear model, masked for the configured
+	// schools; nil when model_builtin is false.
+	Model *classify.Model
+	// detect is the detection step: rules, then the model, then mentions.
+	detect *detector
 	Feeds  []watchers.Feed
 	// FeedSchedules holds the poll schedule of each of Feeds, by feed ID;
 	// DigestSchedule and HeartbeatSchedule are mail.digest_schedule and
@@ -53,6 +59,13 @@ func Compile(path string, now time.Time) (*Plan, error) {
 	}
 	p.Config = cfg
 	p.Routes = routes(cfg, p.Rules)
+	var possible []alerts.Rule
+	if cfg.ModelBuiltin == nil || *cfg.ModelBuiltin {
+		p.Model = classify.Builtin().ForSchools(ruleSchools(cfg))
+		possible = possibleRoutes(p.Routes, p.Model, p.Pack.DefaultSection)
+		p.Routes.Rules = append(p.Routes.Rules, possible...)
+	}
+	p.detect = newDetector(p.Matcher, p.Model, possible)
 	return p, nil
 }
 

@@ -25,6 +25,7 @@ schools:
       - { name: Head, email: head@oak.example, roles: [head] }
       - { name: Chair, email: chair@oak.example, roles: [chair], digest_only: true, heartbeat: false }
 rules_builtin: false
+model_builtin: false
 rules:
   - { id: bully, query: bullied, category: pupil-bullying, severity: high, notify: [head, chair] }
 `)

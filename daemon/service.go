@@ -101,7 +101,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	}
 	in := &intake{
 		store:   svc.store,
-		matcher: p.Matcher,
+		detect:  p.detect,
 		router:  alerts.NewRouter(p.Routes, svc.log),
 		metrics: svc.am,
 		critical: func() {

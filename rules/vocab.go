@@ -33,6 +33,11 @@ const Mention Category = "mention"
 // MentionRule is the id of the built-in rule behind Mention findings.
 const MentionRule = "mention"
 
+// PossiblyPrefix starts the rule id of a finding of the learned model
+// (package classify): "possibly-threat" is the model's reading that a post
+// the rules missed may be a threat.
+const PossiblyPrefix = "possibly-"
+
 // Severity is how urgently a finding reaches a leader.
 type Severity string
 

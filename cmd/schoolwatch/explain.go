@@ -54,6 +54,12 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 	if err := explain(&out, text); err != nil {
 		return err
 	}
+	if !*brief {
+		fmt.Fprintln(&out)
+		if err := s.ExplainDetection(&out, text); err != nil {
+			return err
+		}
+	}
 	return writeDisplayLines(e.stdout, out.String())
 }
 
