@@ -24,6 +24,9 @@ func corpusConfig(t testing.TB) string {
 		if len(s.Aliases) > 0 {
 			fmt.Fprintf(&b, "    aliases: [%s]\n", quoteAll(s.Aliases))
 		}
+		if ctx := corpusContext[s.ID]; len(ctx) > 0 {
+			fmt.Fprintf(&b, "    context: [%s]\n", quoteAll(ctx))
+		}
 		if len(s.Hashtags) > 0 {
 			fmt.Fprintf(&b, "    hashtags: [%s]\n", quoteAll(s.Hashtags))
 		}
@@ -34,6 +37,14 @@ func corpusConfig(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// corpusContext are the places near two corpus schools that posts name
+// instead of their towns, configured as an operator would (as rules'
+// corpus test does).
+var corpusContext = map[string][]string{
+	"990001": {"Folkestone", "Hythe", "Cheriton"},
+	"990002": {"Dover", "Deal"},
 }
 
 func quoteAll(ss []string) string {
@@ -147,12 +158,12 @@ func TestDetectionOnHeldOutPosts(t *testing.T) {
 		got, want float64
 		atLeast   bool
 	}{
-		{"problem posts reaching the right school", r(all.reached, all.problems), 0.90, true},
-		{"triple recall", r(all.tp, all.tp+all.fn), 0.65, true},
-		{"triple precision", r(all.tp, all.tp+all.fp), 0.50, true},
-		{"harmless posts escalated", r(all.harmlessEsc, all.harmless), 0.30, false},
-		{"school precision", r(all.schoolTP, all.schoolTP+all.schoolFP), 0.85, true},
-		{"school recall", r(all.schoolTP, all.schoolTP+all.schFN), 0.85, true},
+		{"problem posts reaching the right school", r(all.reached, all.problems), 0.80, true},
+		{"triple recall", r(all.tp, all.tp+all.fn), 0.70, true},
+		{"triple precision", r(all.tp, all.tp+all.fp), 0.43, true},
+		{"harmless posts escalated", r(all.harmlessEsc, all.harmless), 0.28, false},
+		{"school precision", r(all.schoolTP, all.schoolTP+all.schoolFP), 0.95, true},
+		{"school recall", r(all.schoolTP, all.schoolTP+all.schFN), 0.82, true},
 	} {
 		if c.atLeast && c.got < c.want || !c.atLeast && c.got > c.want {
 			t.Errorf("%s = %.3f, floor %.2f", c.what, c.got, c.want)

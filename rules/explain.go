@@ -57,6 +57,21 @@ func (m *Matcher) Explain(w io.Writer, text string) error {
 			fmt.Fprintln(bw)
 		}
 	}
+	var rejected []miss
+	sc.misses = slices.DeleteFunc(sc.misses, func(ms miss) bool {
+		if ms.reason != "" {
+			rejected = append(rejected, ms)
+		}
+		return ms.reason != ""
+	})
+	if len(rejected) > 0 {
+		fmt.Fprintln(bw, "\nNot a school (a name that goes on, or a school of that name elsewhere):")
+		for _, ms := range rejected {
+			info := m.schools[ms.school]
+			fmt.Fprintf(bw, "  %s %s: %s at bytes %d-%d is %s\n", info.ID, info.Name, quoteText(ms.start, ms.end),
+				toks[ms.start].start, toks[ms.end-1].end, ms.reason)
+		}
+	}
 	if len(sc.misses) > 0 {
 		fmt.Fprintln(bw, "\nNear misses (ambiguous alias, no context within", ContextWindow, "words):")
 		for i, ms := range sc.misses {

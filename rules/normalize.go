@@ -38,6 +38,7 @@ func (t *tokenizer) matchWord(i int, w string) bool {
 // buffers, so one tokenizer must not be used by two goroutines at once; the
 // Matcher keeps a pool of them.
 type tokenizer struct {
+	src   string // the text last tokenised; tokens' start and end index it
 	toks  []token
 	norm  []byte // normalised words, each followed by one space
 	fold  cases.Caser
@@ -140,6 +141,7 @@ func isWordRune(r rune) bool {
 // tokenize replaces t.toks and t.norm with the tokens of text. The common
 // case — ASCII words — is handled byte by byte without allocating.
 func (t *tokenizer) tokenize(text string) {
+	t.src = text
 	t.toks = t.toks[:0]
 	t.norm = t.norm[:0]
 	prevWord := false // previous rune was part of a word (for # and @)

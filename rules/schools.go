@@ -67,6 +67,7 @@ func weakness(words []string, kind aliasKind) ambiguity {
 	if kind == kindDomain {
 		return ambClear
 	}
+
 	if kind == kindHashtag && len(words) > 1 {
 		return ambClear
 	}
@@ -83,6 +84,14 @@ func weakness(words []string, kind aliasKind) ambiguity {
 		}
 	}
 	switch {
+	case distinct == 0 && kind == kindName && officialTypeWords[words[len(words)-1]]:
+		// A school's full official name counts wherever it appears, even
+		// made of common words ("Harbour View School"): nobody writes it
+		// out by accident. A dedication ("St Mary's ... Primary School")
+		// still needs its town, and a name inside a longer proper name
+		// ("... of Dance") or followed by another place is rejected where
+		// it is found (nameGoesOn, elsewhere).
+		return ambClear
 	case distinct == 0:
 		return ambCommon
 	case distinct == 1 && dedication:
@@ -97,6 +106,19 @@ func weakness(words []string, kind aliasKind) ambiguity {
 var denominations = [][][]string{
 	{{"church", "of", "england"}, {"c", "of", "e"}, {"ce"}, {"cofe"}, {"c", "e"}},
 	{{"roman", "catholic"}, {"rc"}, {"r", "c"}, {"catholic"}},
+}
+
+// streetAbbrev are the abbreviations of street words in names and
+// addresses ("Harbour Road" is also "Harbour Rd").
+var streetAbbrev = map[string]string{
+	"road": "rd", "avenue": "ave", "lane": "ln", "drive": "dr", "close": "cl",
+	"crescent": "cres", "gardens": "gdns", "terrace": "tce", "place": "pl",
+}
+
+// officialTypeWords end a school's official name.
+var officialTypeWords = map[string]bool{
+	"school": true, "academy": true, "primary": true, "college": true, "infants": true,
+	"juniors": true, "comprehensive": true, "grammar": true, "girls": true, "boys": true,
 }
 
 // typeSuffixes are trailing words people drop when they name a school in
@@ -119,8 +141,16 @@ func variants(words []string) (generated, stripped [][]string) {
 		seen[k] = true
 		*list = append(*list, ws)
 	}
-	// St ↔ Saint
+	// Road/Rd and the other street words people abbreviate.
 	forms := [][]string{words}
+	for i, w := range words {
+		if ab, ok := streetAbbrev[w]; ok {
+			v := slices.Clone(words)
+			v[i] = ab
+			add(&generated, v)
+		}
+	}
+	// St ↔ Saint
 	alt := make([]string, len(words))
 	changed := false
 	for i, w := range words {
