@@ -40,11 +40,20 @@ func (d *detector) Detect(text string) []rules.Finding {
 			schools = append(schools, rules.Finding{School: f.School, Evidence: schoolSpans(f.Evidence)})
 		}
 	}
-	var possible []rules.Finding
-	for _, s := range d.model.Score(text) {
-		if !s.Possible() || found[s.Category] {
-			continue
+	// The model's one best reading (by how far it clears its threshold):
+	// on the dev split, every category over its threshold gave (post,
+	// school, category) precision 0.60 at recall 0.71, the best one alone
+	// 0.72 at 0.68.
+	scores := d.model.Score(text)
+	best := -1
+	for i, s := range scores {
+		if s.Possible() && !found[s.Category] && (best < 0 || s.P/s.Threshold > scores[best].P/scores[best].Threshold) {
+			best = i
 		}
+	}
+	var possible []rules.Finding
+	if best >= 0 {
+		s := scores[best]
 		for _, sc := range schools {
 			possible = append(possible, rules.Finding{
 				School: sc.School, Rule: rules.PossiblyPrefix + string(s.Category), Category: string(s.Category),

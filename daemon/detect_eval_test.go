@@ -159,9 +159,9 @@ func TestDetectionOnHeldOutPosts(t *testing.T) {
 		atLeast   bool
 	}{
 		{"problem posts reaching the right school", r(all.reached, all.problems), 0.80, true},
-		{"triple recall", r(all.tp, all.tp+all.fn), 0.70, true},
-		{"triple precision", r(all.tp, all.tp+all.fp), 0.43, true},
-		{"harmless posts escalated", r(all.harmlessEsc, all.harmless), 0.28, false},
+		{"triple recall", r(all.tp, all.tp+all.fn), 0.66, true},
+		{"triple precision", r(all.tp, all.tp+all.fp), 0.57, true},
+		{"harmless posts escalated", r(all.harmlessEsc, all.harmless), 0.16, false},
 		{"school precision", r(all.schoolTP, all.schoolTP+all.schoolFP), 0.95, true},
 		{"school recall", r(all.schoolTP, all.schoolTP+all.schFN), 0.82, true},
 	} {
