@@ -64,10 +64,8 @@ func parseLetter(file string, src []byte) (*letter, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs yamlpos.Errors
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, yamlpos.Errorf(file, keyLine(lines, key), key, format, args...))
-	}
+	fe := &fmErrors{file: file, lines: lines}
+	bad := fe.bad
 	if !idPattern.MatchString(fm.ID) {
 		bad("id", "%q must be lower-case letters, digits and hyphens", fm.ID)
 	}
@@ -83,12 +81,12 @@ func parseLetter(file string, src []byte) (*letter, error) {
 	// them read as file:line once offset.
 	t, err := template.New(file).Funcs(letterFuncs).Option("missingkey=error").Parse(trimmed)
 	if err != nil {
-		errs = append(errs, yamlpos.Error{File: file, Line: bodyLine, Msg: err.Error()})
+		fe.errs = append(fe.errs, yamlpos.Error{File: file, Line: bodyLine, Msg: err.Error()})
 	} else if err := t.Execute(&strings.Builder{}, LetterData{}); err != nil {
-		errs = append(errs, yamlpos.Error{File: file, Line: bodyLine, Msg: err.Error()})
+		fe.errs = append(fe.errs, yamlpos.Error{File: file, Line: bodyLine, Msg: err.Error()})
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	if len(fe.errs) > 0 {
+		return nil, fe.errs
 	}
 	return &letter{
 		Letter: Letter{

@@ -99,6 +99,19 @@ func keyLine(lines yamlpos.Lines, key string) int {
 	return 1
 }
 
+// fmErrors collects the problems of one file's front matter, each
+// at its key's line.
+type fmErrors struct {
+	file  string
+	lines yamlpos.Lines
+	errs  yamlpos.Errors
+}
+
+// bad records a problem with the front matter key.
+func (e *fmErrors) bad(key, format string, args ...any) {
+	e.errs = append(e.errs, yamlpos.Errorf(e.file, keyLine(e.lines, key), key, format, args...))
+}
+
 // decodeFrontMatter splits a section or letter file, decodes its front
 // matter strictly (unknown keys are errors) into fm, and returns the body,
 // the line the body starts on, and where each front matter key is.
@@ -125,10 +138,8 @@ func parseSection(file string, src []byte) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs yamlpos.Errors
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, yamlpos.Errorf(file, keyLine(lines, key), key, format, args...))
-	}
+	fe := &fmErrors{file: file, lines: lines}
+	bad := fe.bad
 	switch {
 	case fm.ID == "":
 		bad("id", "is required")
@@ -166,9 +177,9 @@ func parseSection(file string, src []byte) (*Section, error) {
 	trimmed := strings.TrimLeft(string(body), "\n")
 	bodyLine += strings.Count(string(body)[:len(body)-len(trimmed)], "\n")
 	md := strings.TrimRight(trimmed, " \t\n") + "\n"
-	errs = append(errs, checkHeadings(file, bodyLine, md)...)
-	if len(errs) > 0 {
-		return nil, errs
+	fe.errs = append(fe.errs, checkHeadings(file, bodyLine, md)...)
+	if len(fe.errs) > 0 {
+		return nil, fe.errs
 	}
 	return &Section{
 		ID:         fm.ID,

@@ -104,17 +104,7 @@ func (m *Matcher) Explain(w io.Writer, text string) error {
 	}
 	findings := m.Match(text)
 	fmt.Fprintf(bw, "\nFindings: %d\n", len(findings))
-	for _, f := range findings {
-		fmt.Fprintf(bw, "  school %s, rule %s (%s, %s): ", f.School, f.Rule, f.Category, f.Severity)
-		for _, fr := range Excerpt(text, f.Evidence, 160) {
-			if fr.Hit {
-				fmt.Fprintf(bw, "[%s]", fr.Text)
-			} else {
-				bw.WriteString(fr.Text)
-			}
-		}
-		fmt.Fprintln(bw)
-	}
+	writeFindings(bw, text, findings)
 	return bw.Flush()
 }
 
@@ -220,17 +210,7 @@ func (m *Matcher) ExplainBrief(w io.Writer, text string) error {
 
 	findings := m.Match(text)
 	fmt.Fprintf(bw, "Findings: %d\n", len(findings))
-	for _, f := range findings {
-		fmt.Fprintf(bw, "  school %s, rule %s (%s, %s): ", f.School, f.Rule, f.Category, f.Severity)
-		for _, fr := range Excerpt(text, f.Evidence, 160) {
-			if fr.Hit {
-				fmt.Fprintf(bw, "[%s]", fr.Text)
-			} else {
-				bw.WriteString(fr.Text)
-			}
-		}
-		fmt.Fprintln(bw)
-	}
+	writeFindings(bw, text, findings)
 
 	var order []int32
 	m.schoolOrder(sc, &order)
@@ -335,5 +315,21 @@ func (m *Matcher) positiveHits(sc *scratch, text string, n *cnode, out *[]string
 	}
 	for _, k := range n.kids {
 		m.positiveHits(sc, text, k, out)
+	}
+}
+
+// writeFindings writes explain's finding lines: one per (school, rule) with
+// the excerpt, matched words in brackets.
+func writeFindings(bw *bufio.Writer, text string, findings []Finding) {
+	for _, f := range findings {
+		fmt.Fprintf(bw, "  school %s, rule %s (%s, %s): ", f.School, f.Rule, f.Category, f.Severity)
+		for _, fr := range Excerpt(text, f.Evidence, 160) {
+			if fr.Hit {
+				fmt.Fprintf(bw, "[%s]", fr.Text)
+			} else {
+				bw.WriteString(fr.Text)
+			}
+		}
+		fmt.Fprintln(bw)
 	}
 }
