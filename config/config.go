@@ -30,8 +30,8 @@ type Config struct {
 	// Observers are copied on findings for every school, filtered by
 	// category and severity (a local authority's safeguarding team).
 	Observers []Observer `yaml:"observers"`
-	Feeds    []Feed       `yaml:"feeds"`
-	Rules    []Rule       `yaml:"rules"`
+	Feeds     []Feed     `yaml:"feeds"`
+	Rules     []Rule     `yaml:"rules"`
 	// RulesBuiltin, when false, turns the built-in starter rule pack off;
 	// unset or true, Rules are merged over it (see mergeBuiltin).
 	RulesBuiltin *bool `yaml:"rules_builtin"`
