@@ -93,6 +93,18 @@ func (c *Config) loadSchoolsFile() yamlpos.Errors {
 	return errs
 }
 
+// LoadSchoolsFile reads the schools of a schools_file on its own, as
+// `schoolwatch import gias -keep` does. It checks the file's shape and
+// keys, not the schools: a config that names the file does that.
+func LoadSchoolsFile(path string) ([]School, error) {
+	c := &Config{SchoolsFile: path, pos: yamlpos.Lines{}}
+	if errs := c.loadSchoolsFile(); len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
+	return c.Schools, nil
+}
+
 // readSchoolsFile reads a schools file, which must be a regular file no
 // larger than MaxSchoolsFileSize: a named pipe would hang a reload.
 func readSchoolsFile(path string) ([]byte, error) {
