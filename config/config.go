@@ -8,7 +8,6 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
-	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // Config is the whole schoolwatch configuration.
@@ -46,7 +45,7 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" for an in-memory one).
 	File string `yaml:"-"`
-	pos  yamlpos.Lines
+	pos  *positions
 	// schools says where the schools of SchoolsFile came from.
 	schools schoolsSource
 	// schoolIndex maps a school ID to its index in Schools, for School.

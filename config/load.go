@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -108,11 +109,18 @@ var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
 // Parse is Load for config bytes already read; name is used in messages and
 // relative paths in the config are resolved against its directory.
 func Parse(name string, data []byte, checks ...Check) (*Config, error) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if blocks := findBlocks(lines, splitKeys, splitMinItems); len(blocks) > 0 {
+		c := &Config{File: name, pos: newPositions()}
+		if errs, ok := decodeSplit(lines, blocks, c, reflect.TypeOf(Config{}), c.pos, c.Errorf); ok {
+			return c.load(data, errs, checks)
+		}
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlpos.Errors{yamlError(name, err)}
 	}
-	c := &Config{File: name, pos: yamlpos.Lines{}}
+	c := &Config{File: name, pos: newPositions()}
 	var errs yamlpos.Errors
 	var root ast.Node
 	if len(file.Docs) > 0 {
@@ -127,14 +135,25 @@ func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 				return nil, yamlpos.Errors{{File: name, Line: yamlpos.NodeLine(root), Msg: "config must be a YAML mapping"}}
 			}
 		}
-		errs = append(errs, locate(root, reflect.TypeOf(Config{}), c.pos, c.Errorf)...)
+		errs = append(errs, locate(root, reflect.TypeOf(Config{}), c.pos.Lines, c.Errorf)...)
 		if err := decode(root, c); err != nil {
 			errs = append(errs, yamlError(name, err))
 			errs.Sort()
 			return nil, errs
 		}
 	}
-	c.File = name
+	return c.load(data, errs, checks)
+}
+
+// splitKeys are the lists that may be long enough to decode item by item.
+// Not feeds: validation asks which keys each feed sets (present), which
+// would parse every feed a second time.
+var splitKeys = map[string]bool{"schools": true}
+
+// load is the rest of Parse once the config is decoded, with the
+// problems found so far: schools_file, expansion, defaults, validation
+// and checks.
+func (c *Config) load(data []byte, errs yamlpos.Errors, checks []Check) (*Config, error) {
 	if err := c.loadSchoolsFile(); err != nil {
 		errs = append(errs, err...)
 		if c.schools.path == "" {
@@ -154,6 +173,8 @@ func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 		return nil, errs
 	}
 	c.indexSchools()
+	c.pos.forget()
+	c.schools.pos.forget()
 	return c, nil
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +24,7 @@ const MaxSchoolsFileSize = 128 << 20
 type schoolsSource struct {
 	path  string
 	first int
-	pos   yamlpos.Lines // "schools[i]…" as numbered in the file
+	pos   *positions // "schools[i]…" as numbered in the file
 }
 
 // SchoolsDocument is the shape of a schools_file: a top-level schools:
@@ -58,6 +59,20 @@ func (c *Config) loadSchoolsFile() yamlpos.Errors {
 	if c.File != "" && sameFile(c.File, path) {
 		return yamlpos.Errors{c.Errorf("schools_file", "names this config file; list its schools under schools: instead")}
 	}
+	src := schoolsSource{path: path, first: len(c.Schools), pos: newPositions()}
+	errorf := func(field, format string, args ...any) yamlpos.Error {
+		return yamlpos.Errorf(path, src.pos.Line(field), field, format, args...)
+	}
+	var doc SchoolsDocument
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if blocks := findBlocks(lines, map[string]bool{"schools": true}, splitMinItems); len(blocks) > 0 {
+		if errs, ok := decodeSplit(lines, blocks, &doc, reflect.TypeOf(doc), src.pos, errorf); ok {
+			c.Schools = append(c.Schools, doc.Schools...)
+			c.schools = src
+			return errs
+		}
+		src.pos = newPositions()
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return yamlpos.Errors{yamlError(path, err)}
@@ -77,15 +92,11 @@ func (c *Config) loadSchoolsFile() yamlpos.Errors {
 	default:
 		return yamlpos.Errors{{File: path, Line: yamlpos.NodeLine(root), Msg: "must be a YAML mapping with a top-level schools: list"}}
 	}
-	src := schoolsSource{path: path, first: len(c.Schools), pos: yamlpos.Lines{}}
-	errs = locate(root, reflect.TypeOf(SchoolsDocument{}), src.pos, func(field, format string, args ...any) yamlpos.Error {
-		return yamlpos.Errorf(path, src.pos.Line(field), field, format, args...)
-	})
-	var doc SchoolsDocument
+	errs = locate(root, reflect.TypeOf(SchoolsDocument{}), src.pos.Lines, errorf)
 	if err := decode(root, &doc); err != nil {
 		return append(errs, yamlError(path, err))
 	}
-	if _, ok := src.pos["schools"]; !ok {
+	if !src.pos.has("schools") {
 		errs = append(errs, yamlpos.Error{File: path, Line: 1, Msg: "has no top-level schools: list"})
 	}
 	c.Schools = append(c.Schools, doc.Schools...)
@@ -97,7 +108,7 @@ func (c *Config) loadSchoolsFile() yamlpos.Errors {
 // `schoolwatch import gias -keep` does. It checks the file's shape and
 // keys, not the schools: a config that names the file does that.
 func LoadSchoolsFile(path string) ([]School, error) {
-	c := &Config{SchoolsFile: path, pos: yamlpos.Lines{}}
+	c := &Config{SchoolsFile: path, pos: newPositions()}
 	if errs := c.loadSchoolsFile(); len(errs) > 0 {
 		errs.Sort()
 		return nil, errs
@@ -158,11 +169,6 @@ func (c *Config) where(field string) (file string, line int, shown string) {
 		}
 	}
 	return c.File, c.pos.Line(field), field
-}
-
-// SchoolSource returns "file:line" of the school at index i of Schools.
-func (c *Config) SchoolSource(i int) string {
-	return c.Where("schools[" + strconv.Itoa(i) + "]")
 }
 
 // indexSchools builds the index School looks IDs up in.

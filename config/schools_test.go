@@ -64,11 +64,11 @@ func TestSchoolsFileMergesAfterInlineSchools(t *testing.T) {
 	if s, _ := c.School("1"); s.Short() != "Oak Primary School" {
 		t.Errorf("Short() without short_name = %q, want the name", s.Short())
 	}
-	if got, want := c.SchoolSource(2), filepath.Join(dir, "schools.yml")+":9"; got != want {
-		t.Errorf("SchoolSource(2) = %q, want %q", got, want)
+	if got, want := c.Where("schools[2].name"), filepath.Join(dir, "schools.yml")+":10"; got != want {
+		t.Errorf("Where(schools[2].name) = %q, want %q", got, want)
 	}
-	if got, want := c.SchoolSource(0), filepath.Join(dir, "c.yml")+":2"; got != want {
-		t.Errorf("SchoolSource(0) = %q, want %q", got, want)
+	if got, want := c.Where("schools[0].name"), filepath.Join(dir, "c.yml")+":3"; got != want {
+		t.Errorf("Where(schools[0].name) = %q, want %q", got, want)
 	}
 }
 

@@ -31,11 +31,9 @@ func (v *validator) errorf(field, format string, args ...any) {
 func (v *validator) present(field string) bool {
 	file, _, shown := v.c.where(field)
 	if file == v.c.schools.path && file != "" {
-		_, ok := v.c.schools.pos[shown]
-		return ok
+		return v.c.schools.pos.has(shown)
 	}
-	_, ok := v.c.pos[field]
-	return ok
+	return v.c.pos.has(field)
 }
 
 // sampleSchool has every field a per_school feed template may use.
