@@ -148,3 +148,32 @@ func TestSplitSchoolsFile(t *testing.T) {
 		t.Errorf("error:\n%v\nwant\n%s", err, want)
 	}
 }
+
+// FuzzSplit: whatever the document, decoding its schools item by item
+// never panics, accepts the config exactly when the whole decode does, and
+// then agrees with it on every school.
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{
+		"mail: { fallback: la@example.org }\nschools:\n" + schoolsYAML(3, "  "),
+		"schools:\n" + schoolsYAML(2, "") + "feeds: []\n",
+		"schools:\n  - id: \"1\"\n    name: \"Oak\n  - x\"\n  - { id: \"2\", name: Elm }\n",
+		"schools:\n  - &a { id: \"1\", name: Oak }\n  - *a\n",
+		"schools:\n  - id: '1'\n    name: |\n      Oak\n      - Elm\n  - { id: '2', name: Elm }\nmail: { fallback: a@b.example }\n",
+		"schools:\n  -\n    id: \"1\"\n    name: Oak\n  - id: \"2\"\n    name: Elm\nmail: { fallback: a@b.example }\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		defer func(n int) { splitMinItems = n }(splitMinItems)
+		splitMinItems = 1
+		split, se := Parse("c.yml", data)
+		splitMinItems = 1 << 30
+		whole, we := Parse("c.yml", data)
+		if (se == nil) != (we == nil) {
+			t.Fatalf("split and whole disagree on accepting the config:\nsplit: %v\nwhole: %v", se, we)
+		}
+		if se == nil && !reflect.DeepEqual(split.Schools, whole.Schools) {
+			t.Fatalf("split and whole decode differ:\n%+v\n%+v", split.Schools, whole.Schools)
+		}
+	})
+}
