@@ -192,3 +192,55 @@ func TestImportKeep(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeLocalAuthorityExamples loads the YAML examples of the README's
+// "Running it for a local authority" with schools imported from a
+// register, so the runbook's snippets stay valid.
+func TestReadmeLocalAuthorityExamples(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Running it for a local authority\n")
+	if !ok {
+		t.Fatal("the README has no section \"Running it for a local authority\"")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	dir := t.TempDir()
+	reg := giastest.Generate(giastest.Options{Open: 30, LAs: []string{"Kent"}, Seed: 2})
+	csvPath := filepath.Join(dir, "register.csv")
+	if err := os.WriteFile(csvPath, reg.Data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	schools, stderr, code := run(t, "import", "gias", "-la", "Kent", "-leader", "head=head@{domain}", "-leader", "dsl=Safeguarding lead <dsl-{urn}@kent.gov.uk>", csvPath)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "schools.yml"), []byte(schools), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for rest := section; ; {
+		_, after, ok := strings.Cut(rest, "```yaml\n")
+		if !ok {
+			break
+		}
+		block, tail, _ := strings.Cut(after, "```")
+		rest = tail
+		blocks++
+		cfg := block
+		if !strings.Contains(block, "schools_file:") {
+			cfg = "store: { path: var/sw.db }\nmail: { fallback: safeguarding@kent.gov.uk }\nschools_file: schools.yml\n" + block
+		}
+		path := filepath.Join(dir, "c"+strconv.Itoa(blocks)+".yml")
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if stdout, stderr, code := run(t, "check", "-config", path); code != 0 {
+			t.Errorf("README example %d does not load:\n%s\n%s%s", blocks, block, stdout, stderr)
+		}
+	}
+	if blocks < 3 {
+		t.Errorf("found %d YAML examples in the section, want the config, feeds and observers ones", blocks)
+	}
+}
