@@ -54,6 +54,7 @@ func ParseLeaderTemplate(s string) (LeaderTemplate, error) {
 	return LeaderTemplate{Role: role, Template: tmpl}, nil
 }
 
+// String is the template as given on the command line: ROLE=TEMPLATE.
 func (t LeaderTemplate) String() string { return t.Role + "=" + t.Template }
 
 var errNoDomain = errors.New("no website domain for {domain}")

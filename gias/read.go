@@ -78,6 +78,7 @@ type Warning struct {
 	Msg  string
 }
 
+// String is "line N: URN U: message", less the parts not known.
 func (w Warning) String() string {
 	var b strings.Builder
 	if w.Line > 0 {
