@@ -65,6 +65,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	var prev []config.School
 	if *keep != "" {
+		if out, ok := e.stdout.(*os.File); ok && sameFile(out, *keep) {
+			return &exitError{code: 2, err: fmt.Errorf("schoolwatch import gias: -keep %s is also standard output, which the shell has emptied: write the import to a new file and move it into place (restore %s from a backup)", *keep, *keep)}
+		}
 		if prev, err = config.LoadSchoolsFile(*keep); err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -124,6 +127,16 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "%s: %d schools have no leader: their alerts go to mail.fallback, which the config must set\n", name, noLeaders)
 	}
 	return nil
+}
+
+// sameFile reports whether f is the file at path.
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
 }
 
 func describeFilters(o gias.Options) string {

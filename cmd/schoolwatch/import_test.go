@@ -244,3 +244,24 @@ func TestReadmeLocalAuthorityExamples(t *testing.T) {
 		t.Errorf("found %d YAML examples in the section, want the config, feeds and observers ones", blocks)
 	}
 }
+
+// TestImportKeepIsNotStdout: `-keep schools.yml > schools.yml` would read
+// the file the shell has just emptied; import says so instead.
+func TestImportKeepIsNotStdout(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "g.csv")
+	if err := os.WriteFile(csvPath, giastest.Generate(giastest.Options{Open: 3, Seed: 1}).Data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(dir, "schools.yml")
+	out, err := os.Create(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var errb strings.Builder
+	code := Main(t.Context(), []string{"import", "gias", "-keep", keep, csvPath}, out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "is also standard output") {
+		t.Errorf("exit %d:\n%s", code, errb.String())
+	}
+}
