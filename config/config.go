@@ -8,7 +8,6 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/guidance"
 	"github.com/schoolwatch/schoolwatch/rules"
-	"github.com/schoolwatch/schoolwatch/yamlpos"
 )
 
 // Config is the whole schoolwatch configuration.
@@ -22,8 +21,16 @@ type Config struct {
 	Polling  Polling      `yaml:"polling"`
 	Roles    []string     `yaml:"roles"` // extra leader roles on top of KnownRoles
 	Schools  []School     `yaml:"schools"`
-	Feeds    []Feed       `yaml:"feeds"`
-	Rules    []Rule       `yaml:"rules"`
+	// SchoolsFile names a YAML file with a top-level schools: list (such
+	// as `schoolwatch import gias` writes), relative to this file. Load
+	// appends its schools to Schools, after the inline ones, and every
+	// problem in them is reported at that file's line.
+	SchoolsFile string `yaml:"schools_file"`
+	// Observers are copied on findings for every school, filtered by
+	// category and severity (a local authority's safeguarding team).
+	Observers []Observer `yaml:"observers"`
+	Feeds     []Feed     `yaml:"feeds"`
+	Rules     []Rule     `yaml:"rules"`
 	// RulesBuiltin, when false, turns the built-in starter rule pack off;
 	// unset or true, Rules are merged over it (see mergeBuiltin).
 	RulesBuiltin *bool `yaml:"rules_builtin"`
@@ -41,7 +48,11 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" for an in-memory one).
 	File string `yaml:"-"`
-	pos  yamlpos.Lines
+	pos  *positions
+	// schools says where the schools of SchoolsFile came from.
+	schools schoolsSource
+	// schoolIndex maps a school ID to its index in Schools, for School.
+	schoolIndex map[string]int
 }
 
 // Store configures persistence.
@@ -139,14 +150,35 @@ type FeedDefaults struct {
 
 // School is one watched school.
 type School struct {
-	ID       string   `yaml:"id"`
-	Name     string   `yaml:"name"`
-	Town     string   `yaml:"town"`
-	Aliases  []string `yaml:"aliases"`
-	Hashtags []string `yaml:"hashtags"`
-	Domains  []string `yaml:"domains"`
-	Context  []string `yaml:"context"`
-	Leaders  []Leader `yaml:"leaders"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// ShortName is what people call the school ("St Mary's"); per-school
+	// feed templates use it as {{ .Short }} (the name when unset), and the
+	// matcher treats it as an alias.
+	ShortName string   `yaml:"short_name"`
+	Town      string   `yaml:"town"`
+	Aliases   []string `yaml:"aliases"`
+	Hashtags  []string `yaml:"hashtags"`
+	Domains   []string `yaml:"domains"`
+	Context   []string `yaml:"context"`
+	Leaders   []Leader `yaml:"leaders"`
+	// Paused stops a school's alerts without deleting it: it is left out
+	// of matching and its per-school feeds are not polled.
+	Paused bool `yaml:"paused"`
+}
+
+// Observer is an address copied on findings for every school whose
+// category and severity it asks for; an empty list asks for all.
+type Observer struct {
+	Address    string   `yaml:"address"`
+	Categories []string `yaml:"categories"`
+	Severities []string `yaml:"severities"`
+}
+
+// Wants reports whether o asks for findings of category and severity.
+func (o Observer) Wants(category, severity string) bool {
+	return (len(o.Categories) == 0 || slices.Contains(o.Categories, category)) &&
+		(len(o.Severities) == 0 || slices.Contains(o.Severities, severity))
 }
 
 // Leader is a person who receives alerts for a school.
@@ -238,8 +270,13 @@ func (l Leader) HasRole(roles []string) bool {
 	return false
 }
 
-// School returns the school with id.
+// School returns the school with id. A loaded config finds it through an
+// index (the router asks once per finding, with thousands of schools); a
+// config built in memory, or edited after loading, is searched.
 func (c *Config) School(id string) (*School, bool) {
+	if i, ok := c.schoolIndex[id]; ok && i < len(c.Schools) && c.Schools[i].ID == id {
+		return &c.Schools[i], true
+	}
 	for i := range c.Schools {
 		if c.Schools[i].ID == id {
 			return &c.Schools[i], true

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +29,7 @@ const MaxFileSize = 16 << 20
 // listing every problem, validation's and the checks' together, sorted by
 // line. A Config is returned only when there are none.
 func Load(path string, checks ...Check) (*Config, error) {
-	data, err := readFile(path)
+	data, err := readFile(path, MaxFileSize)
 	if err != nil {
 		return nil, yamlpos.Errors{{File: path, Msg: err.Error()}}
 	}
@@ -58,11 +59,11 @@ func (c *Config) check(found yamlpos.Errors, checks []Check) yamlpos.Errors {
 	var out yamlpos.Errors
 	for _, check := range checks {
 		for _, e := range check(c) {
-			if slices.ContainsFunc(found, func(f yamlpos.Error) bool { return overlap(f.Field, e.Field) }) {
-				continue
-			}
 			if e.File == "" {
-				e.File, e.Line = c.File, c.pos.Line(e.Field)
+				e.File, e.Line, e.Field = c.where(e.Field)
+			}
+			if slices.ContainsFunc(found, func(f yamlpos.Error) bool { return f.File == e.File && overlap(f.Field, e.Field) }) {
+				continue
 			}
 			out = append(out, e)
 		}
@@ -83,7 +84,7 @@ func overlap(a, b string) bool {
 	return inside(a, b) || inside(b, a)
 }
 
-func readFile(path string) ([]byte, error) {
+func readFile(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -93,10 +94,14 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("file is %d bytes, more than the %d allowed", fi.Size(), MaxFileSize)
+	if fi.Size() > max {
+		return nil, fmt.Errorf("file is %d bytes, more than the %d allowed", fi.Size(), max)
 	}
-	return os.ReadFile(path)
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = fmt.Errorf("file is more than the %d bytes allowed", max)
+	}
+	return b, err
 }
 
 var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
@@ -104,11 +109,18 @@ var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
 // Parse is Load for config bytes already read; name is used in messages and
 // relative paths in the config are resolved against its directory.
 func Parse(name string, data []byte, checks ...Check) (*Config, error) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if blocks := findBlocks(lines, splitKeys, splitMinItems); len(blocks) > 0 {
+		c := &Config{File: name, pos: newPositions()}
+		if errs, ok := decodeSplit(lines, blocks, c, reflect.TypeOf(Config{}), c.pos, c.Errorf); ok {
+			return c.load(data, errs, checks)
+		}
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlpos.Errors{yamlError(name, err)}
 	}
-	c := &Config{File: name, pos: yamlpos.Lines{}}
+	c := &Config{File: name, pos: newPositions()}
 	var errs yamlpos.Errors
 	var root ast.Node
 	if len(file.Docs) > 0 {
@@ -123,14 +135,34 @@ func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 				return nil, yamlpos.Errors{{File: name, Line: yamlpos.NodeLine(root), Msg: "config must be a YAML mapping"}}
 			}
 		}
-		errs = append(errs, c.locate(root)...)
+		errs = append(errs, locate(root, reflect.TypeOf(Config{}), c.pos.Lines, c.Errorf)...)
 		if err := decode(root, c); err != nil {
 			errs = append(errs, yamlError(name, err))
 			errs.Sort()
 			return nil, errs
 		}
 	}
-	c.File = name
+	return c.load(data, errs, checks)
+}
+
+// splitKeys are the lists that may be long enough to decode item by item.
+// Not feeds: validation asks which keys each feed sets (present), which
+// would parse every feed a second time.
+var splitKeys = map[string]bool{"schools": true}
+
+// load is the rest of Parse once the config is decoded, with the
+// problems found so far: schools_file, expansion, defaults, validation
+// and checks.
+func (c *Config) load(data []byte, errs yamlpos.Errors, checks []Check) (*Config, error) {
+	if err := c.loadSchoolsFile(); err != nil {
+		errs = append(errs, err...)
+		if c.schools.path == "" {
+			// The file could not be read or decoded: without its schools,
+			// validation would report them missing and nothing useful.
+			errs.Sort()
+			return nil, errs
+		}
+	}
 	errs = append(errs, c.expand(data)...)
 	errs = append(errs, c.mergeBuiltin()...)
 	c.applyDefaults()
@@ -140,6 +172,9 @@ func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 		errs.Sort()
 		return nil, errs
 	}
+	c.indexSchools()
+	c.pos.forget()
+	c.schools.pos.forget()
 	return c, nil
 }
 
@@ -156,17 +191,21 @@ func yamlError(name string, err error) yamlpos.Error {
 
 // Where returns "file:line" for a field path such as "rules[2].query",
 // falling back to the nearest enclosing field that appears in the file.
+// A school from schools_file is located in that file.
 func (c *Config) Where(field string) string {
-	line := c.pos.Line(field)
+	file, line, _ := c.where(field)
 	if line == 0 {
-		return c.File
+		return file
 	}
-	return c.File + ":" + strconv.Itoa(line)
+	return file + ":" + strconv.Itoa(line)
 }
 
-// Errorf returns an Error for field, located in the file.
+// Errorf returns an Error for field, located in the file: the config, or
+// for a school from schools_file that file, with the field named as it is
+// there ("schools[2].name" for the third school in the file).
 func (c *Config) Errorf(field, format string, args ...any) yamlpos.Error {
-	return yamlpos.Errorf(c.File, c.pos.Line(field), field, format, args...)
+	file, line, shown := c.where(field)
+	return yamlpos.Errorf(file, line, shown, format, args...)
 }
 
 // Resolve makes a path from the config relative to the config file's folder.
@@ -179,14 +218,15 @@ func (c *Config) Resolve(p string) string {
 
 var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()
 
-// locate records the line of every key and list item, and reports keys that
-// the schema has no field for, so that a typo is an error rather than a
+// locate records in pos the line of every key and list item under root, a
+// document decoded into a value of type top, and reports keys that the
+// schema has no field for, so that a typo is an error rather than a
 // silently ignored key.
-func (c *Config) locate(root ast.Node) yamlpos.Errors {
+func locate(root ast.Node, top reflect.Type, pos yamlpos.Lines, errorf func(field, format string, args ...any) yamlpos.Error) yamlpos.Errors {
 	var errs yamlpos.Errors
-	types := map[string]reflect.Type{"": reflect.TypeOf(Config{})} // by path
+	types := map[string]reflect.Type{"": top} // by path
 	yamlpos.Walk(root, func(k yamlpos.Key) bool {
-		c.pos[k.Path] = k.Line
+		pos[k.Path] = k.Line
 		t := types[k.Parent]
 		for t != nil && t.Kind() == reflect.Pointer {
 			t = t.Elem()
@@ -205,7 +245,7 @@ func (c *Config) locate(root ast.Node) yamlpos.Errors {
 		}
 		f, ok := fieldByTag(t, k.Name)
 		if !ok {
-			errs = append(errs, c.Errorf(k.Path, "unknown key%s", suggest(t, k.Name)))
+			errs = append(errs, errorf(k.Path, "unknown key%s", suggest(t, k.Name)))
 			return false
 		}
 		types[k.Path] = f.Type
@@ -387,11 +427,11 @@ func bare(err error) error {
 // decode is yaml.NodeToValue, with a panic inside the YAML library (seen
 // with some malformed input) turned into an error: a broken config must be
 // reported, never crash the daemon or a reload.
-func decode(root ast.Node, c *Config) (err error) {
+func decode(root ast.Node, v any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("[%d:1] cannot decode this YAML: %v", yamlpos.NodeLine(root), r)
 		}
 	}()
-	return yaml.NodeToValue(root, c)
+	return yaml.NodeToValue(root, v)
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -30,9 +29,15 @@ func (v *validator) errorf(field, format string, args ...any) {
 }
 
 func (v *validator) present(field string) bool {
-	_, ok := v.c.pos[field]
-	return ok
+	file, _, shown := v.c.where(field)
+	if file == v.c.schools.path && file != "" {
+		return v.c.schools.pos.has(shown)
+	}
+	return v.c.pos.has(field)
 }
+
+// sampleSchool has every field a per_school feed template may use.
+var sampleSchool = School{ID: "1", Name: "x", ShortName: "x", Town: "x", Domains: []string{"x.example"}, Hashtags: []string{"x"}}
 
 func (v *validator) duration(field string, d Duration, positive bool) {
 	if !v.present(field) {
@@ -201,7 +206,11 @@ func (c *Config) validate() yamlpos.Errors {
 
 	roles := append(slices.Clone(KnownRoles), c.Roles...)
 	if len(c.Schools) == 0 {
-		v.errorf("schools", "at least one school is required")
+		if c.SchoolsFile != "" {
+			v.errorf("schools_file", "has no schools, and there are none inline: at least one school is required")
+		} else {
+			v.errorf("schools", "at least one school is required")
+		}
 	}
 	seen = map[string]string{}
 	for i, s := range c.Schools {
@@ -209,6 +218,9 @@ func (c *Config) validate() yamlpos.Errors {
 		v.id(p+".id", s.ID, seen)
 		if strings.TrimSpace(s.Name) == "" {
 			v.errorf(p+".name", "is required")
+		}
+		if s.ShortName != "" && strings.TrimSpace(s.ShortName) == "" {
+			v.errorf(p+".short_name", "is blank")
 		}
 		for j, h := range s.Hashtags {
 			if strings.TrimLeft(h, "#") == "" {
@@ -238,6 +250,8 @@ func (c *Config) validate() yamlpos.Errors {
 		}
 	}
 
+	v.observers()
+
 	seen = map[string]string{}
 	retentionReported := false
 	for i := range c.Feeds {
@@ -249,7 +263,9 @@ func (c *Config) validate() yamlpos.Errors {
 		} else if f.PerSchool {
 			if !strings.Contains(f.URL, "{{") {
 				v.errorf(p+".url", "per_school feed needs {{ .Query }} in its URL")
-			} else if _, err := FeedURL(f.URL, School{Name: "x"}); err != nil {
+			} else if ft, err := ParseFeedTemplate(f.URL); err != nil {
+				v.errorf(p+".url", "%v", err)
+			} else if _, err := ft.URLs(sampleSchool); err != nil {
 				v.errorf(p+".url", "%v", err)
 			}
 		} else {
@@ -291,20 +307,16 @@ func (c *Config) validate() yamlpos.Errors {
 	return v.errs
 }
 
-// FeedURL expands a per_school feed URL template for one school.
-func FeedURL(tmpl string, s School) (string, error) {
-	t, err := template.New("url").Option("missingkey=error").Parse(tmpl)
-	if err != nil {
-		return "", fmt.Errorf("bad URL template: %v", err)
+// observers checks the observers: list.
+func (v *validator) observers() {
+	for i, o := range v.c.Observers {
+		p := fmt.Sprintf("observers[%d]", i)
+		v.email(p+".address", o.Address, true)
+		for j, cat := range o.Categories {
+			v.oneOf(fmt.Sprintf("%s.categories[%d]", p, j), cat, rules.Names(rules.Categories))
+		}
+		for j, sev := range o.Severities {
+			v.oneOf(fmt.Sprintf("%s.severities[%d]", p, j), sev, rules.Names(rules.Severities))
+		}
 	}
-	var b strings.Builder
-	data := struct{ Query, Name, ID, Town string }{url.QueryEscape(s.Name), url.QueryEscape(s.Name), url.QueryEscape(s.ID), url.QueryEscape(s.Town)}
-	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("bad URL template: %v", err)
-	}
-	u, err := url.Parse(b.String())
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
-		return "", fmt.Errorf("URL template does not give an http(s) or file URL: %q", b.String())
-	}
-	return b.String(), nil
 }

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +46,10 @@ type Plan struct {
 	FeedSchedules     map[string]cron.Schedule
 	DigestSchedule    cron.Schedule
 	HeartbeatSchedule cron.Schedule
-	Warnings          []string
+	// Observers are the config's observers, ready to route: For gives the
+	// addresses copied on a finding.
+	Observers *Observers
+	Warnings  []string
 }
 
 // Compile reads the config at path and compiles it. Every problem, from YAML
@@ -61,7 +66,11 @@ func Compile(path string, now time.Time) (*Plan, error) {
 	p.Routes = routes(cfg, p.Rules)
 	var possible []alerts.Rule
 	if cfg.ModelBuiltin == nil || *cfg.ModelBuiltin {
-		p.Model = classify.Builtin().ForSchools(ruleSchools(cfg))
+		all := make([]int, len(cfg.Schools))
+		for i := range all {
+			all[i] = i
+		}
+		p.Model = classify.Builtin().ForSchools(ruleSchools(cfg, all))
 		possible = possibleRoutes(p.Routes, p.Model, p.Pack.DefaultSection)
 		p.Routes.Rules = append(p.Routes.Rules, possible...)
 	}
@@ -97,8 +106,13 @@ func (p *Plan) compile(cfg *config.Config, now time.Time) yamlpos.Errors {
 			errs = append(errs, yamlpos.Errorf("", 0, fmt.Sprintf("rules[%d].guidance", i), "unknown guidance section %q (known: %s)", r.Guidance, strings.Join(sectionIDs(pack), ", ")))
 		}
 	}
-	p.Matcher, err = rules.CompileLists(ruleSchools(cfg), p.Rules, cfg.TermLists)
-	errs.Add(err)
+	var merrs yamlpos.Errors
+	p.Matcher, merrs = compileMatcher(cfg, p.Rules)
+	errs = append(errs, merrs...)
+	if paused := pausedIDs(cfg); len(paused) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d of %d schools are paused and get no alerts: %s", len(paused), len(cfg.Schools), abbreviate(paused, 10)))
+	}
+	p.Observers = NewObservers(cfg)
 
 	if cfg.HTTP.WebConfig != "" {
 		if err := web.Validate(cfg.Resolve(cfg.HTTP.WebConfig)); err != nil {
@@ -110,6 +124,7 @@ func (p *Plan) compile(cfg *config.Config, now time.Time) yamlpos.Errors {
 	if err != nil {
 		errs = append(errs, yamlpos.Error{Field: "feeds", Msg: err.Error()})
 	}
+	p.Warnings = append(p.Warnings, unexpanded(cfg, p.Feeds)...)
 	p.FeedSchedules = feedSchedules(cfg, p.Feeds)
 	p.DigestSchedule, p.HeartbeatSchedule = cfg.Mail.DigestCron, cfg.Mail.HeartbeatCron
 	return errs
@@ -171,10 +186,120 @@ func orNone(s string) string {
 	return s
 }
 
-func ruleSchools(cfg *config.Config) []rules.School {
-	out := make([]rules.School, len(cfg.Schools))
+// compileMatcher builds the matcher from the schools that are not paused
+// and the rules. A paused school is left out of matching altogether, so it
+// has no findings, no alerts and no observer copies, and, left out, it
+// cannot make another school's alias look shared; its names are still
+// checked (in a throwaway matcher of the paused schools alone), so that
+// unpausing it cannot break a config that passed check. A school's
+// short_name is one more alias. Problems are named by the config's fields.
+func compileMatcher(cfg *config.Config, rs []rules.Rule) (*rules.Matcher, yamlpos.Errors) {
+	var active, paused []int // indices into cfg.Schools
 	for i, s := range cfg.Schools {
-		out[i] = rules.School{ID: s.ID, Name: s.Name, Town: s.Town, Aliases: s.Aliases, Hashtags: s.Hashtags, Domains: s.Domains, Context: s.Context}
+		if s.Paused {
+			paused = append(paused, i)
+		} else {
+			active = append(active, i)
+		}
+	}
+	var errs yamlpos.Errors
+	m, err := rules.CompileLists(ruleSchools(cfg, active), rs, cfg.TermLists)
+	errs.Add(err)
+	errs = renumber(cfg, errs, active)
+	if len(paused) > 0 {
+		var perrs yamlpos.Errors
+		_, err := rules.Compile(ruleSchools(cfg, paused), nil)
+		perrs.Add(err)
+		errs = append(errs, renumber(cfg, perrs, paused)...)
+	}
+	return m, errs
+}
+
+// renumber turns the matcher's "schools[k]…" fields, k indexing the
+// schools it was given, into the config's: schools[idx[k]], and the alias
+// that short_name became into short_name.
+func renumber(cfg *config.Config, errs yamlpos.Errors, idx []int) yamlpos.Errors {
+	for i, e := range errs {
+		rest, ok := strings.CutPrefix(e.Field, "schools[")
+		if !ok {
+			continue
+		}
+		j := strings.IndexByte(rest, ']')
+		k, err := strconv.Atoi(rest[:max(j, 0)])
+		if j < 0 || err != nil || k >= len(idx) {
+			continue
+		}
+		s := cfg.Schools[idx[k]]
+		tail := rest[j+1:]
+		if s.ShortName != "" && tail == fmt.Sprintf(".aliases[%d]", len(s.Aliases)) {
+			tail = ".short_name"
+		}
+		errs[i].Field = fmt.Sprintf("schools[%d]%s", idx[k], tail)
+	}
+	return errs
+}
+
+// ruleSchools are the schools at idx in cfg.Schools, as the matcher takes
+// them.
+func ruleSchools(cfg *config.Config, idx []int) []rules.School {
+	out := make([]rules.School, len(idx))
+	for i, k := range idx {
+		s := &cfg.Schools[k]
+		aliases := s.Aliases
+		if s.ShortName != "" {
+			aliases = append(slices.Clip(aliases), s.ShortName)
+		}
+		out[i] = rules.School{ID: s.ID, Name: s.Name, Town: s.Town, Aliases: aliases, Hashtags: s.Hashtags, Domains: s.Domains, Context: s.Context}
+	}
+	return out
+}
+
+func pausedIDs(cfg *config.Config) []string {
+	var out []string
+	for _, s := range cfg.Schools {
+		if s.Paused {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// abbreviate lists up to n of ids, then how many more.
+func abbreviate(ids []string, n int) string {
+	if len(ids) <= n {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:n], ", "), len(ids)-n)
+}
+
+// unexpanded warns of per_school feeds that some schools get no feed from,
+// because they lack what the URL template uses (a domain, hashtags).
+func unexpanded(cfg *config.Config, feeds []watchers.Feed) []string {
+	got := map[string]map[string]bool{} // configured feed ID → school IDs
+	for _, f := range feeds {
+		if f.SchoolID == "" {
+			continue
+		}
+		id, _, _ := strings.Cut(f.ID, "/")
+		if got[id] == nil {
+			got[id] = map[string]bool{}
+		}
+		got[id][f.SchoolID] = true
+	}
+	var out []string
+	for i, f := range cfg.Feeds {
+		if !f.PerSchool {
+			continue
+		}
+		var missing []string
+		for _, s := range cfg.Schools {
+			if !s.Paused && !got[f.ID][s.ID] {
+				missing = append(missing, s.ID)
+			}
+		}
+		if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("feeds[%d] (%s): %d schools have no domain or hashtag for its URL template and are not searched by it: %s", i, f.ID, len(missing), abbreviate(missing, 10)))
+		}
 	}
 	return out
 }

@@ -1,6 +1,8 @@
 package watchers
 
 import (
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/config"
@@ -35,7 +37,10 @@ func (f Feed) maxItems() int {
 }
 
 // Expand turns the configured feeds into concrete ones, expanding per_school
-// templates once per school. File URLs are resolved against the config file.
+// templates once per school, or once per hashtag of each school for a
+// template that uses {{ .Hashtag }} (ID "feedid/schoolid/tag"). A paused
+// school, or one that lacks what the template uses (a domain, hashtags),
+// gets none. File URLs are resolved against the config file.
 func Expand(cfg *config.Config) ([]Feed, error) {
 	var out []Feed
 	for _, f := range cfg.Feeds {
@@ -49,17 +54,30 @@ func Expand(cfg *config.Config) ([]Feed, error) {
 			out = append(out, base)
 			continue
 		}
+		ft, err := config.ParseFeedTemplate(f.URL)
+		if err != nil {
+			return nil, err
+		}
 		for _, s := range cfg.Schools {
-			u, err := config.FeedURL(f.URL, s)
+			if s.Paused {
+				continue
+			}
+			us, err := ft.URLs(s)
 			if err != nil {
 				return nil, err
 			}
-			fs := base
-			fs.ID = f.ID + "/" + s.ID
-			fs.Name = f.Name + " (" + s.Name + ")"
-			fs.URL = resolveFileURL(cfg, u)
-			fs.SchoolID = s.ID
-			out = append(out, fs)
+			for _, u := range us {
+				fs := base
+				fs.ID = f.ID + "/" + s.ID
+				fs.Name = f.Name + " (" + s.Name + ")"
+				if u.Hashtag != "" {
+					fs.ID += "/" + strings.ToLower(url.QueryEscape(u.Hashtag))
+					fs.Name = f.Name + " (" + s.Name + ", #" + u.Hashtag + ")"
+				}
+				fs.URL = resolveFileURL(cfg, u.URL)
+				fs.SchoolID = s.ID
+				out = append(out, fs)
+			}
 		}
 	}
 	return out, nil
