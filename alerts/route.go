@@ -18,6 +18,11 @@ type Routes struct {
 	// Fallback receives the findings of a rule whose roles nobody at the
 	// school holds; "" drops them, with an error log.
 	Fallback string
+	// Observers, if set, returns the addresses copied on a finding about
+	// a school with a category and severity (a local authority's
+	// safeguarding team on every critical finding, say), beside the
+	// school's leaders. Mentions are never copied.
+	Observers func(school string, category rules.Category, severity rules.Severity) []string
 }
 
 // School is one watched school as the alert mail names it.
@@ -56,10 +61,11 @@ type Rule struct {
 
 // Router decides who hears about each finding.
 type Router struct {
-	schools  map[string]*School
-	rules    map[string]*Rule
-	fallback string
-	log      *slog.Logger
+	schools   map[string]*School
+	rules     map[string]*Rule
+	fallback  string
+	observers func(string, rules.Category, rules.Severity) []string
+	log       *slog.Logger
 }
 
 // NewRouter returns a router for the table rt. A nil log discards.
@@ -67,7 +73,7 @@ func NewRouter(rt Routes, log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{schools: map[string]*School{}, rules: map[string]*Rule{}, fallback: rt.Fallback, log: log}
+	r := &Router{schools: map[string]*School{}, rules: map[string]*Rule{}, fallback: rt.Fallback, observers: rt.Observers, log: log}
 	for i := range rt.Schools {
 		r.schools[rt.Schools[i].ID] = &rt.Schools[i]
 	}
@@ -133,6 +139,15 @@ func (r *Router) Recipients(school *School, rule *Rule) []Recipient {
 	if len(out) == 0 && r.fallback != "" {
 		r.log.Warn("no leader has the rule's roles; using the fallback address", "school", school.ID, "rule", rule.ID, "roles", strings.Join(rule.Notify, ","))
 		out = append(out, Recipient{Name: "", Email: strings.ToLower(r.fallback), Delivery: delivery})
+		seen[strings.ToLower(r.fallback)] = true
+	}
+	if r.observers != nil {
+		for _, addr := range r.observers(school.ID, rule.Category, rule.Severity) {
+			if !seen[addr] {
+				seen[addr] = true
+				out = append(out, Recipient{Email: addr, Delivery: delivery})
+			}
+		}
 	}
 	if len(out) == 0 {
 		r.log.Error("finding reaches nobody: no leader has the rule's roles and mail.fallback is not set", "school", school.ID, "rule", rule.ID)

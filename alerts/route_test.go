@@ -49,3 +49,29 @@ func TestRecipients(t *testing.T) {
 		})
 	}
 }
+
+// Observers are copied on the findings they ask for, once, beside the
+// leaders and after any fallback, with the leaders' delivery; never on a
+// mention.
+func TestObserversAreCopied(t *testing.T) {
+	school := &School{ID: "1", Leaders: []Leader{{Name: "Head", Email: "head@x.org", Roles: []string{"head"}, Mentions: rules.Digest}}}
+	r := NewRouter(Routes{Observers: func(s string, c rules.Category, sev rules.Severity) []string {
+		if sev == rules.Critical {
+			return []string{"safeguarding@la.example", "head@x.org"}
+		}
+		return nil
+	}}, nil)
+	var got []string
+	for _, rc := range r.Recipients(school, &Rule{ID: "t", Severity: rules.Critical, Notify: []string{"head"}, Delivery: rules.Immediate}) {
+		got = append(got, rc.Email+"+"+string(rc.Delivery))
+	}
+	if want := []string{"head@x.org+immediate", "safeguarding@la.example+immediate"}; !slices.Equal(got, want) {
+		t.Errorf("critical: recipients %v, want %v", got, want)
+	}
+	if rcs := r.Recipients(school, &Rule{ID: "c", Severity: rules.Normal, Notify: []string{"head"}}); len(rcs) != 1 {
+		t.Errorf("normal: recipients %v, want the head only", rcs)
+	}
+	if rcs := r.Recipients(school, &MentionRoute); len(rcs) != 1 || rcs[0].Email != "head@x.org" {
+		t.Errorf("mention: recipients %v, want the head only", rcs)
+	}
+}

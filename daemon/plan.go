@@ -64,6 +64,12 @@ func Compile(path string, now time.Time) (*Plan, error) {
 	}
 	p.Config = cfg
 	p.Routes = routes(cfg, p.Rules)
+	if p.Observers.Len() > 0 {
+		obs := p.Observers
+		p.Routes.Observers = func(school string, c rules.Category, sev rules.Severity) []string {
+			return obs.For(school, string(c), string(sev))
+		}
+	}
 	var possible []alerts.Rule
 	if cfg.ModelBuiltin == nil || *cfg.ModelBuiltin {
 		all := make([]int, len(cfg.Schools))

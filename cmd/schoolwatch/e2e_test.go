@@ -300,3 +300,29 @@ func TestMentionsAreSeenNotSent(t *testing.T) {
 		}
 	}
 }
+
+// TestObserversGetWhatTheyAskFor: an observer (the LA's safeguarding team)
+// asking for critical findings gets the demo's critical alert, in its own
+// mail, and nothing else.
+func TestObserversGetWhatTheyAskFor(t *testing.T) {
+	dir := t.TempDir()
+	feeds := serveDemoFeeds(t)
+	cfg := demoConfig(t, dir, feeds.URL, "")
+	b, _ := os.ReadFile(cfg)
+	obs := "observers:\n  - { address: safeguarding@la.example.gov.uk, severities: [critical] }\n"
+	if err := os.WriteFile(cfg, []byte(obs+string(b)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "once", "--send", "-config", cfg); code != 0 {
+		t.Fatalf("once --send: exit %d: %s", code, stderr)
+	}
+	var got []string
+	for _, m := range readEML(t, filepath.Join(dir, "var/mail")) {
+		if m.to == "<safeguarding@la.example.gov.uk>" {
+			got = append(got, m.subject)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "[CRITICAL]") {
+		t.Errorf("the observer got %q, want the one critical alert", got)
+	}
+}
