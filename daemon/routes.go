@@ -14,6 +14,9 @@ import (
 func routes(cfg *config.Config, compiled []rules.Rule) alerts.Routes {
 	rt := alerts.Routes{Fallback: cfg.Mail.Fallback}
 	for _, s := range cfg.Schools {
+		if s.Paused {
+			continue // no findings, no heartbeat: paused until un-paused
+		}
 		school := alerts.School{ID: s.ID, Name: s.Name}
 		for _, l := range s.Leaders {
 			school.Leaders = append(school.Leaders, alerts.Leader{
