@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"slices"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schoolwatch/schoolwatch/mail"
@@ -32,6 +34,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.findings, m.queuedC, m.feeds, m.notices)
 	}
 	return m
+}
+
+// Prepare creates at zero the findings series of every rule in rt (and of
+// mentions) and the queued-mail series of every kind, so an alert rule's
+// increase() sees the first finding after a start or a reload.
+func (m *Metrics) Prepare(rt Routes) {
+	if m == nil {
+		return
+	}
+	for _, r := range append(slices.Clone(rt.Rules), MentionRoute) {
+		m.findings.WithLabelValues(r.ID, string(r.Category), string(r.Severity))
+	}
+	for _, k := range mail.Kinds {
+		m.queuedC.WithLabelValues(string(k))
+	}
 }
 
 // Finding counts one rule match.

@@ -99,6 +99,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 		Metrics:   svc.am,
 		Wake:      g.sender.Wake,
 	}
+	svc.am.Prepare(p.Routes)
 	in := &intake{
 		store:   svc.store,
 		detect:  p.detect,
