@@ -108,9 +108,11 @@ func updateFeedNotices(ctx context.Context, tx *sql.Tx, put []FeedNotice, cleare
 
 // NewItemsByFeed counts, per feed, the items first seen in [from, to): the
 // items a heartbeat reports as checked. An item seen in several feeds counts
-// for the first one only.
+// for the first one only, and an item counts once however many identities
+// it was recorded under: only its own row carries a content fingerprint,
+// the rows of its other identities (a story's link) do not.
 func (s *Store) NewItemsByFeed(ctx context.Context, from, to time.Time) (map[string]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, COUNT(*) FROM seen_items WHERE first_seen >= ? AND first_seen < ? GROUP BY feed_id`, ms(from), ms(to))
+	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, COUNT(*) FROM seen_items WHERE first_seen >= ? AND first_seen < ? AND content != '' GROUP BY feed_id`, ms(from), ms(to))
 	if err != nil {
 		return nil, fmt.Errorf("new items by feed: %w", err)
 	}
