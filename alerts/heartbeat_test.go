@@ -41,7 +41,8 @@ func TestHeartbeatOncePerScheduleWithCounts(t *testing.T) {
 	record := func(feed string, n int, at time.Time) {
 		var items []store.Item
 		for i := range n {
-			items = append(items, store.Item{Key: fmt.Sprintf("%s-%d-%d", feed, at.Unix(), i), FeedID: feed, Published: at})
+			key := fmt.Sprintf("%s-%d-%d", feed, at.Unix(), i)
+			items = append(items, store.Item{Key: key, Content: "fp-" + key, FeedID: feed, Published: at})
 		}
 		if _, err := st.RecordItems(ctx, at, items); err != nil {
 			t.Fatal(err)
@@ -132,7 +133,7 @@ func TestHeartbeatCatchUp(t *testing.T) {
 		t.Fatalf("fresh install: %d, %v; want no heartbeat", n, err)
 	}
 	// Watching since the Wednesday before.
-	if _, err := st.RecordItems(ctx, monday.Add(-5*24*time.Hour), []store.Item{{Key: "g:1", FeedID: "news"}}); err != nil {
+	if _, err := st.RecordItems(ctx, monday.Add(-5*24*time.Hour), []store.Item{{Key: "g:1", Content: "fp-1", FeedID: "news"}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := hb.CatchUp(ctx, sched, now); err != nil || n != 1 {
