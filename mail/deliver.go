@@ -86,7 +86,8 @@ type SMTPOptions struct {
 	Username string // with Password, for AUTH; "" sends without
 	Password string
 	// TLS is "tls" (TLS from the start), "starttls" (required), "none", or
-	// "" (STARTTLS when the server offers it).
+	// "" (STARTTLS when the server offers it; required when Username is
+	// set, so a password never crosses the network in clear).
 	TLS string
 	// Timeout bounds one connection and send.
 	Timeout time.Duration
@@ -116,6 +117,9 @@ func NewSMTPDeliverer(s SMTPOptions) (*SMTPDeliverer, error) {
 		d.StartTLSPolicy = gomail.NoStartTLS
 	default:
 		d.StartTLSPolicy = gomail.OpportunisticStartTLS
+		if s.Username != "" {
+			d.StartTLSPolicy = gomail.MandatoryStartTLS
+		}
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {
 		d.LocalName = h

@@ -25,6 +25,8 @@ func TestSMTPModes(t *testing.T) {
 		{"starttls with auth", "starttls", func(t testing.TB) *smtptest.Server { return smtptest.StartTLS(t, false) }, "127.0.0.1", "secret", false},
 		{"implicit tls with auth", "tls", func(t testing.TB) *smtptest.Server { return smtptest.StartTLS(t, true) }, "127.0.0.1", "secret", false},
 		{"starttls required but not offered", "starttls", smtptest.Start, "127.0.0.1", "secret", true},
+		{"default with auth: starttls required, offered", "", func(t testing.TB) *smtptest.Server { return smtptest.StartTLS(t, false) }, "127.0.0.1", "secret", false},
+		{"default with auth: starttls required, not offered", "", smtptest.Start, "localhost", "secret", true},
 		{"wrong password", "starttls", func(t testing.TB) *smtptest.Server { return smtptest.StartTLS(t, false) }, "127.0.0.1", "wrong", true},
 	}
 	for _, tc := range tests {

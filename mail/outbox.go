@@ -227,7 +227,7 @@ func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 	bg := context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
-		s.Metrics.result("sent")
+		s.Metrics.result(m.Kind, "sent")
 		s.Log.Info("mail sent", "kind", m.Kind, "key", m.Key, "attempt", m.Attempts+1)
 		// In memory first: from here on this process never sends m again,
 		// whatever the store does.
@@ -238,7 +238,7 @@ func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 		}
 		return true, nil
 	case IsPermanent(err):
-		s.Metrics.result("failed")
+		s.Metrics.result(m.Kind, "failed")
 		s.Log.Error("mail rejected permanently; not retrying", "kind", m.Kind, "key", m.Key, "err", err)
 		o := outcome{key: m.Key, reason: err.Error()}
 		s.Unrecorded.add(m.ID, o)
@@ -248,7 +248,7 @@ func (s *Sender) attempt(ctx context.Context, m store.Message) (bool, error) {
 		return false, nil
 	default:
 		next := s.now().Add(Backoff(m.Attempts+1, s.Initial, s.Max))
-		s.Metrics.result("retried")
+		s.Metrics.result(m.Kind, "retried")
 		s.Log.Warn("mail delivery failed; will retry", "kind", m.Kind, "key", m.Key, "attempt", m.Attempts+1, "next", next.Format(time.RFC3339), "err", err)
 		// Nothing to remember if this is lost: the mail is still due, and
 		// the drain stops here, so it is not tried again before the wait.

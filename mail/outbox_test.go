@@ -153,6 +153,12 @@ func TestOutboxDelivery(t *testing.T) {
 				if got := metricValue(t, metrics.results.WithLabelValues(r)); got != tc.wantResult[r] {
 					t.Errorf("schoolwatch_alerts_total{result=%q} = %v, want %v", r, got, tc.wantResult[r])
 				}
+				if got := metricValue(t, metrics.deliveries.WithLabelValues(ms[0].Kind, r)); got != tc.wantResult[r] {
+					t.Errorf("schoolwatch_mail_deliveries_total{kind=%q,result=%q} = %v, want %v", ms[0].Kind, r, got, tc.wantResult[r])
+				}
+				if got := metricValue(t, metrics.deliveries.WithLabelValues(string(KindHeartbeat), r)); got != 0 {
+					t.Errorf("schoolwatch_mail_deliveries_total{kind=heartbeat,result=%q} = %v, want 0", r, got)
+				}
 			}
 			if got := metricValue(t, metrics.depth); got != 0 {
 				t.Errorf("outbox depth = %v after the last attempt, want 0", got)
