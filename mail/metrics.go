@@ -12,18 +12,18 @@ import (
 type Metrics struct {
 	results    *prometheus.CounterVec // deprecated name, kept for one release
 	deliveries *prometheus.CounterVec
-	depth   prometheus.Gauge
-	oldest  prometheus.Gauge
-	sendDur prometheus.Histogram
+	depth      prometheus.Gauge
+	oldest     prometheus.Gauge
+	sendDur    prometheus.Histogram
 }
 
 // NewMetrics registers the sender's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_alerts_total", Help: "Deprecated: use schoolwatch_mail_deliveries_total. Outbox delivery attempts of every kind of mail by result: sent, failed (permanent), retried (temporary failure)."}, []string{"result"}),
+		results:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_alerts_total", Help: "Deprecated: use schoolwatch_mail_deliveries_total. Outbox delivery attempts of every kind of mail by result: sent, failed (permanent), retried (temporary failure)."}, []string{"result"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_mail_deliveries_total", Help: "Outbox delivery attempts by kind of mail (alert, digest, notice, heartbeat, test) and result: sent, failed (permanent), retried (temporary failure)."}, []string{"kind", "result"}),
-		depth:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_outbox_depth", Help: "Mails waiting in the outbox."}),
-		oldest:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_outbox_oldest_age_seconds", Help: "Age of the oldest mail waiting in the outbox (0 when empty)."}),
+		depth:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_outbox_depth", Help: "Mails waiting in the outbox."}),
+		oldest:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_outbox_oldest_age_seconds", Help: "Age of the oldest mail waiting in the outbox (0 when empty)."}),
 		sendDur: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "schoolwatch_smtp_send_duration_seconds", Help: "Time to hand one mail to the SMTP server (or write it to a file).",
 			Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
