@@ -92,6 +92,13 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 	return c, nil
 }
 
+// relevant reports whether a streamed post's text names a school: a
+// firehose carries every public post, and the rest need not be recorded
+// (a rule fires only on a text that names a school).
+func (in *intake) relevant(text string) bool {
+	return len(in.matcher.MentionedSchools(text)) > 0
+}
+
 func (in *intake) report(it watchers.Item, fs []rules.Finding) {
 	for _, fd := range fs {
 		in.metrics.Finding(fd.Rule, fd.Category, fd.Severity)
