@@ -236,17 +236,18 @@ func (s *Stream) session(ctx context.Context) (good bool, err error) {
 	s.Poller.log().Info("stream connected", "feed", s.Feed.ID, "cursor", s.st.Cursor)
 
 	sctx, stop := context.WithCancel(ctx)
+	// The reader reads without a context; closing the connection ends it.
+	context.AfterFunc(sctx, func() { conn.CloseNow() })
 	var wg sync.WaitGroup
 	defer func() {
 		stop()
-		conn.CloseNow()
 		wg.Wait()
 	}()
 	size := s.BatchSize
 	if size <= 0 {
 		size = DefaultStreamBatch
 	}
-	events := make(chan streamEvent, 4*size)
+	pend := newPending(size)
 	readErr := make(chan error, 1)
 	alive := make(chan struct{}, 1)
 	var pingErr atomic.Pointer[error]
@@ -254,7 +255,7 @@ func (s *Stream) session(ctx context.Context) (good bool, err error) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		readErr <- s.read(sctx, conn, events, counters)
+		readErr <- s.read(sctx, conn, pend, counters)
 	}()
 	go func() {
 		defer wg.Done()
@@ -267,32 +268,18 @@ func (s *Stream) session(ctx context.Context) (good bool, err error) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var b streamBatch
 	for {
+		force := false
 		select {
-		case ev := <-events:
-			b.add(ev)
-			if len(b.items) < size {
-				continue
-			}
+		case <-pend.full:
 		case <-tick.C:
-			if b.events == 0 {
-				continue
-			}
 		case <-alive:
 			// The connection works even when nothing is posted: its
 			// last success moves, its last new item does not.
+			force = true
 		case err := <-readErr:
-			// What the reader queued before it stopped is recorded first.
-			for drained := false; !drained; {
-				select {
-				case ev := <-events:
-					b.add(ev)
-				default:
-					drained = true
-				}
-			}
-			if b.events > 0 {
+			// What the reader read before it stopped is recorded first.
+			if b := pend.take(); b.events > 0 {
 				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout())
 				ferr := s.flush(fctx, &b)
 				cancel()
@@ -307,10 +294,67 @@ func (s *Stream) session(ctx context.Context) (good bool, err error) {
 			}
 			return false, err
 		}
+		b := pend.take()
+		if b.events == 0 && !force {
+			continue
+		}
 		if err := s.flush(ctx, &b); err != nil {
 			return false, err
 		}
 	}
+}
+
+// pending is the batch the reader fills and the session takes. The reader
+// hands over nothing per event (a channel send per event would wake the
+// session 2,000 times a second): the session takes the batch on a tick, or
+// when the reader says it holds a full batch of items. A reader with four
+// batches of items waiting (the Sink is slow) waits for a take.
+type pending struct {
+	size    int
+	mu      sync.Mutex
+	b       streamBatch
+	full    chan struct{} // the batch holds size items
+	drained chan struct{} // the session took the batch
+}
+
+func newPending(size int) *pending {
+	return &pending{size: size, full: make(chan struct{}, 1), drained: make(chan struct{}, 1)}
+}
+
+// add adds an event, waiting while the batch holds 4*size items.
+func (p *pending) add(ctx context.Context, ev streamEvent) error {
+	p.mu.Lock()
+	for len(p.b.items) >= 4*p.size {
+		p.mu.Unlock()
+		select {
+		case <-p.drained:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		p.mu.Lock()
+	}
+	p.b.add(ev)
+	n := len(p.b.items)
+	p.mu.Unlock()
+	if ev.item != nil && n >= p.size {
+		select {
+		case p.full <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (p *pending) take() streamBatch {
+	p.mu.Lock()
+	b := p.b
+	p.b = streamBatch{cursor: b.cursor}
+	p.mu.Unlock()
+	select {
+	case p.drained <- struct{}{}:
+	default:
+	}
+	return b
 }
 
 // streamReadError classifies why a stream's connection ended.
@@ -359,10 +403,12 @@ func (s *Stream) ping(ctx context.Context, conn *websocket.Conn, alive chan<- st
 }
 
 // read reads and decodes events until the connection fails or ctx ends.
-func (s *Stream) read(ctx context.Context, conn *websocket.Conn, out chan<- streamEvent, c streamCounters) error {
+func (s *Stream) read(ctx context.Context, conn *websocket.Conn, out *pending, c streamCounters) error {
 	var buf bytes.Buffer
 	for {
-		typ, r, err := conn.Reader(ctx)
+		// No context per read (it costs a timer per message): the
+		// connection is closed when the session ends.
+		typ, r, err := conn.Reader(context.Background())
 		if err != nil {
 			return err
 		}
@@ -382,10 +428,8 @@ func (s *Stream) read(ctx context.Context, conn *websocket.Conn, out chan<- stre
 		if kind == StreamInvalid {
 			continue
 		}
-		select {
-		case out <- ev:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := out.add(ctx, ev); err != nil {
+			return err
 		}
 	}
 }
