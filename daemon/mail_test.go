@@ -18,13 +18,16 @@ type emlMail struct {
 	File, To, Subject, Text string
 }
 
-// readMails decodes every .eml file in dir: recipient, subject and the
+// readMails decodes every finished .eml file in dir: recipient, subject and the
 // text part (quoted-printable undone, so links are whole).
 func readMails(t *testing.T, dir string) []emlMail {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 	var out []emlMail
 	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), ".") {
+			continue // a mail still being written (renamed into place when done)
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
