@@ -24,6 +24,9 @@ type intake struct {
 	onFinding func(watchers.Item, rules.Finding)
 	// critical, if set, is called when a critical finding was recorded.
 	critical func()
+	// adjust, if set, may change an item's findings before they are
+	// routed (Report keeps the reported school's, or gives one).
+	adjust func(watchers.Item, []rules.Finding) []rules.Finding
 
 	mu sync.Mutex // serialises onFinding
 }
@@ -37,6 +40,9 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		var fs []rules.Finding
 		if rec.Alert {
 			fs = in.matcher.Match(it.Content())
+			if in.adjust != nil {
+				fs = in.adjust(it, fs)
+			}
 			rec.Pending = in.router.Route(it, fs)
 			for _, fd := range fs {
 				rec.Findings = append(rec.Findings, store.Finding{Rule: fd.Rule, School: fd.School})
