@@ -36,7 +36,7 @@ var coverageKinds = []SourceCoverage{
 	{Kind: KindGoogleAlerts, Reachable: true, Hint: "an alert delivered to an RSS feed (Atom)"},
 	{Kind: KindReddit, Reachable: true, Hint: "reddit.com/search.rss per school; Reddit answers about one request a minute"},
 	{Kind: KindMastodon, Reachable: true, Hint: "https://INSTANCE/tags/TAG.rss on a few large UK instances"},
-	{Kind: KindJetstream, Reachable: true, Hint: "type: jetstream, every public Bluesky post (about 1 GB a day)"},
+	{Kind: KindJetstream, Reachable: true, Hint: "type: jetstream, every public Bluesky post (about 2 GB a day)"},
 	{Kind: KindBridge, Reachable: true, Hint: "a self-hosted RSS-Bridge or RSSHub for sites without feeds"},
 	{Kind: "facebook", Hint: "groups are private, public pages need a login: use schoolwatch report"},
 	{Kind: "x", Hint: "paid API only: use schoolwatch report"},

@@ -26,7 +26,7 @@ import (
 //
 // zstd compression is not asked for: Jetstream compresses with a custom
 // dictionary that would have to be fetched and kept in step with the
-// server; posts alone are a few hundred kB/s uncompressed.
+// server; posts alone are some tens of kB/s uncompressed.
 
 // Jetstream wire values and the stream's limits.
 const (
