@@ -216,8 +216,13 @@ func MentionsOf(l Leader) string {
 
 // Feed is one polled source.
 type Feed struct {
-	ID         string   `yaml:"id"`
-	Name       string   `yaml:"name"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Type is how the feed is read: FeedTypeRSS (the default) polls an
+	// RSS, Atom or JSON Feed document on Schedule; FeedTypeJetstream
+	// follows a Bluesky Jetstream WebSocket (ws:// or wss:// URL) for as
+	// long as the daemon runs.
+	Type       string   `yaml:"type"`
 	URL        string   `yaml:"url"`
 	Schedule   string   `yaml:"schedule"`
 	PerSchool  bool     `yaml:"per_school"`
@@ -229,6 +234,15 @@ type Feed struct {
 	// Cron is Schedule (or defaults.schedule), parsed once by Load.
 	Cron cron.Schedule `yaml:"-"`
 }
+
+// Feed types.
+const (
+	FeedTypeRSS       = "rss"       // RSS, Atom or JSON Feed, polled on a schedule
+	FeedTypeJetstream = "jetstream" // a Bluesky Jetstream subscription, followed continuously
+)
+
+// FeedTypes are every feed type.
+var FeedTypes = []string{FeedTypeRSS, FeedTypeJetstream}
 
 // Rule is one keyword rule. Category, Severity and Delivery hold values of
 // rules.Category, rules.Severity and rules.Delivery once Load succeeds.

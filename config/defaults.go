@@ -112,6 +112,7 @@ func (c *Config) applyDefaults() {
 	for i := range c.Feeds {
 		f := &c.Feeds[i]
 		setString(&f.Schedule, d.Schedule)
+		setString(&f.Type, FeedTypeRSS)
 		if !f.Timeout.Set {
 			f.Timeout = d.Timeout
 		}

@@ -258,9 +258,18 @@ func (c *Config) validate() yamlpos.Errors {
 		f := &c.Feeds[i]
 		p := fmt.Sprintf("feeds[%d]", i)
 		v.id(p+".id", f.ID, seen)
-		if f.URL == "" {
+		v.oneOf(p+".type", f.Type, FeedTypes)
+		switch {
+		case f.URL == "":
 			v.errorf(p+".url", "is required")
-		} else if f.PerSchool {
+		case f.Type == FeedTypeJetstream:
+			// One subscription sees every public post; a per-school copy
+			// would only multiply it.
+			if f.PerSchool {
+				v.errorf(p+".per_school", "a jetstream feed carries every public post: it cannot be per_school")
+			}
+			v.url(p+".url", f.URL, "ws", "wss")
+		case f.PerSchool:
 			if !strings.Contains(f.URL, "{{") {
 				v.errorf(p+".url", "per_school feed needs {{ .Query }} in its URL")
 			} else if ft, err := ParseFeedTemplate(f.URL); err != nil {
@@ -268,7 +277,7 @@ func (c *Config) validate() yamlpos.Errors {
 			} else if _, err := ft.URLs(sampleSchool); err != nil {
 				v.errorf(p+".url", "%v", err)
 			}
-		} else {
+		default:
 			v.url(p+".url", f.URL, "http", "https", "file")
 		}
 		f.Cron = defaultCron

@@ -24,6 +24,9 @@ type intake struct {
 	onFinding func(watchers.Item, rules.Finding)
 	// critical, if set, is called when a critical finding was recorded.
 	critical func()
+	// adjust, if set, may change an item's findings before they are
+	// routed (Report keeps the reported school's, or gives one).
+	adjust func(watchers.Item, []rules.Finding) []rules.Finding
 
 	mu sync.Mutex // serialises onFinding
 }
@@ -37,6 +40,9 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		var fs []rules.Finding
 		if rec.Alert {
 			fs = in.detect.Detect(it.Content())
+			if in.adjust != nil {
+				fs = in.adjust(it, fs)
+			}
 			rec.Pending = in.router.Route(it, fs)
 			for _, fd := range fs {
 				rec.Findings = append(rec.Findings, store.Finding{Rule: fd.Rule, School: fd.School})
@@ -90,6 +96,13 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 		in.critical()
 	}
 	return c, nil
+}
+
+// relevant reports whether a streamed post's text names a school: a
+// firehose carries every public post, and the rest need not be recorded
+// (a rule fires only on a text that names a school).
+func (in *intake) relevant(text string) bool {
+	return len(in.detect.matcher.MentionedSchools(text)) > 0
 }
 
 func (in *intake) report(it watchers.Item, fs []rules.Finding) {

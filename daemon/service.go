@@ -126,6 +126,9 @@ func (svc *service) build(p *Plan) (*generation, error) {
 		PollOnStart: true,
 		Log:         svc.log,
 		OnPoll:      g.notePoll,
+		// Stream feeds (type jetstream) run beside the polls: of the
+		// posts they carry, only those naming a school are recorded.
+		Relevant: in.relevant,
 	}
 	return g, nil
 }

@@ -25,14 +25,18 @@ type FeedState struct {
 	// BodyHash fingerprints the last document processed, so the same
 	// document served again (whatever its validators) is not parsed again.
 	BodyHash string
+	// Cursor is where a stream feed (type jetstream) has recorded up to:
+	// the time_us of the last event whose items are in the store, so a
+	// reconnect or a restart resumes there. 0 for polled feeds.
+	Cursor int64
 }
 
 // FeedState returns the stored state of a feed; a feed never polled has a
 // zero state and ok == false.
 func (s *Store) FeedState(ctx context.Context, feedID string) (st FeedState, ok bool, err error) {
 	var lp, ls, ln, fs, np int64
-	err = s.db.QueryRowContext(ctx, `SELECT feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen, body_hash
-		FROM feed_state WHERE feed_id = ?`, feedID).Scan(&st.FeedID, &st.ETag, &st.LastModified, &lp, &ls, &ln, &st.LastError, &st.ErrorClass, &fs, &st.Failures, &np, &st.ItemsSeen, &st.BodyHash)
+	err = s.db.QueryRowContext(ctx, `SELECT feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen, body_hash, cursor
+		FROM feed_state WHERE feed_id = ?`, feedID).Scan(&st.FeedID, &st.ETag, &st.LastModified, &lp, &ls, &ln, &st.LastError, &st.ErrorClass, &fs, &st.Failures, &np, &st.ItemsSeen, &st.BodyHash, &st.Cursor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return FeedState{FeedID: feedID}, false, nil
 	}
@@ -45,7 +49,7 @@ func (s *Store) FeedState(ctx context.Context, feedID string) (st FeedState, ok 
 
 // FeedStates returns every stored feed state, by feed id.
 func (s *Store) FeedStates(ctx context.Context) ([]FeedState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen, body_hash
+	rows, err := s.db.QueryContext(ctx, `SELECT feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen, body_hash, cursor
 		FROM feed_state ORDER BY feed_id`)
 	if err != nil {
 		return nil, fmt.Errorf("feed states: %w", err)
@@ -55,7 +59,7 @@ func (s *Store) FeedStates(ctx context.Context) ([]FeedState, error) {
 	for rows.Next() {
 		var st FeedState
 		var lp, ls, ln, fs, np int64
-		if err := rows.Scan(&st.FeedID, &st.ETag, &st.LastModified, &lp, &ls, &ln, &st.LastError, &st.ErrorClass, &fs, &st.Failures, &np, &st.ItemsSeen, &st.BodyHash); err != nil {
+		if err := rows.Scan(&st.FeedID, &st.ETag, &st.LastModified, &lp, &ls, &ln, &st.LastError, &st.ErrorClass, &fs, &st.Failures, &np, &st.ItemsSeen, &st.BodyHash, &st.Cursor); err != nil {
 			return nil, fmt.Errorf("feed states: %w", err)
 		}
 		st.LastPoll, st.LastSuccess, st.LastNewItem, st.FailingSince, st.NextPoll = fromMS(lp), fromMS(ls), fromMS(ln), fromMS(fs), fromMS(np)
@@ -88,16 +92,16 @@ func (s *Store) PutFeedStates(ctx context.Context, states ...FeedState) error {
 	return nil
 }
 
-const qFeedStateUpsert = `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen, body_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const qFeedStateUpsert = `INSERT INTO feed_state (feed_id, etag, last_modified, last_poll, last_success, last_new_item, last_error, error_class, failing_since, failures, next_poll, items_seen, body_hash, cursor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (feed_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, last_poll = excluded.last_poll,
 			last_success = excluded.last_success, last_new_item = excluded.last_new_item, last_error = excluded.last_error,
 			error_class = excluded.error_class, failing_since = excluded.failing_since, failures = excluded.failures,
-			next_poll = excluded.next_poll, items_seen = excluded.items_seen, body_hash = excluded.body_hash`
+			next_poll = excluded.next_poll, items_seen = excluded.items_seen, body_hash = excluded.body_hash, cursor = excluded.cursor`
 
 func (s *Store) putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) error {
 	_, err := tx.StmtContext(ctx, s.hot.feedStateUpsert).ExecContext(ctx,
-		st.FeedID, st.ETag, st.LastModified, ms(st.LastPoll), ms(st.LastSuccess), ms(st.LastNewItem), st.LastError, st.ErrorClass, ms(st.FailingSince), st.Failures, ms(st.NextPoll), st.ItemsSeen, st.BodyHash)
+		st.FeedID, st.ETag, st.LastModified, ms(st.LastPoll), ms(st.LastSuccess), ms(st.LastNewItem), st.LastError, st.ErrorClass, ms(st.FailingSince), st.Failures, ms(st.NextPoll), st.ItemsSeen, st.BodyHash, st.Cursor)
 	return err
 }
 

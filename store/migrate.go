@@ -84,6 +84,9 @@ var migrations = []string{
 	`ALTER TABLE seen_items ADD COLUMN content TEXT NOT NULL DEFAULT '';
 	ALTER TABLE seen_items ADD COLUMN findings TEXT NOT NULL DEFAULT '';
 	ALTER TABLE feed_state ADD COLUMN body_hash TEXT NOT NULL DEFAULT '';`,
+	// stream feeds (issue 20): where a Jetstream subscription has recorded
+	// up to (an event's time_us), so a restart resumes the stream there.
+	`ALTER TABLE feed_state ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -144,12 +144,12 @@ func TestFeedStateRoundTripAndPurge(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	now := time.UnixMilli(time.Now().UnixMilli())
-	st := FeedState{FeedID: "f", ETag: `"abc"`, LastModified: "Wed, 25 Nov 2026 08:00:00 GMT", LastSuccess: now, Failures: 2, NextPoll: now.Add(time.Hour), ItemsSeen: 7}
+	st := FeedState{FeedID: "f", ETag: `"abc"`, LastModified: "Wed, 25 Nov 2026 08:00:00 GMT", LastSuccess: now, Failures: 2, NextPoll: now.Add(time.Hour), ItemsSeen: 7, Cursor: 1725911162329308}
 	if err := s.PutFeedState(ctx, st); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := s.FeedState(ctx, "f")
-	if err != nil || !ok || got.ETag != st.ETag || !got.LastSuccess.Equal(now) || got.Failures != 2 || got.ItemsSeen != 7 {
+	if err != nil || !ok || got.ETag != st.ETag || !got.LastSuccess.Equal(now) || got.Failures != 2 || got.ItemsSeen != 7 || got.Cursor != st.Cursor {
 		t.Fatalf("got %+v ok=%v err=%v", got, ok, err)
 	}
 	if _, ok, _ := s.FeedState(ctx, "other"); ok {

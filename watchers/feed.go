@@ -11,8 +11,11 @@ import (
 // Feed is one concrete source to poll. A per_school feed in the config
 // becomes one Feed per school, with ID "feedid/schoolid".
 type Feed struct {
-	ID         string
-	Name       string
+	ID   string
+	Name string
+	// Type is config.FeedTypeRSS (polled; "" means the same) or
+	// config.FeedTypeJetstream (a stream, followed by a Stream).
+	Type       string
 	URL        string
 	Schedule   string
 	Timeout    time.Duration
@@ -28,6 +31,10 @@ type Feed struct {
 // DefaultMaxItems is the cap on the entries read from one document when a
 // Feed does not set one.
 const DefaultMaxItems = config.DefaultMaxItems
+
+// Streamed reports whether the feed is a stream (type jetstream): it is
+// followed continuously by a Stream, never polled.
+func (f Feed) Streamed() bool { return f.Type == config.FeedTypeJetstream }
 
 func (f Feed) maxItems() int {
 	if f.MaxItems > 0 {
@@ -45,7 +52,7 @@ func Expand(cfg *config.Config) ([]Feed, error) {
 	var out []Feed
 	for _, f := range cfg.Feeds {
 		base := Feed{
-			ID: f.ID, Name: f.Name, URL: f.URL, Schedule: f.Schedule,
+			ID: f.ID, Name: f.Name, Type: f.Type, URL: f.URL, Schedule: f.Schedule,
 			Timeout: f.Timeout.Duration, MaxItemAge: f.MaxItemAge.Duration, QuietAfter: f.QuietAfter.Duration,
 			MaxItems: f.MaxItems,
 		}

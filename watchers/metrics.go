@@ -20,6 +20,7 @@ type Metrics struct {
 	interval    *prometheus.GaugeVec
 	truncations *prometheus.CounterVec
 	repairs     *prometheus.CounterVec
+	stream      *prometheus.CounterVec
 }
 
 // NewMetrics registers the watchers' metrics with reg.
@@ -59,8 +60,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "schoolwatch_feed_repairs_total",
 		Help: "Polls whose document was parsed only after a repair, by kind: invalid_utf8, control_char, char_ref, json_field, json_item.",
 	}, []string{"feed", "kind"})
+	m.stream = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "schoolwatch_stream_events_total",
+		Help: "Events read from stream feeds (type jetstream), by kind: post, other (other records, deletes, identity and account events), invalid.",
+	}, []string{"feed", "kind"})
 	if reg != nil {
-		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs)
+		reg.MustRegister(m.polls, m.duration, m.items, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs, m.stream)
 	}
 	for _, o := range []string{"new", "duplicate", "too_old"} {
 		m.items.WithLabelValues(o)
@@ -99,7 +104,7 @@ func (m *Metrics) Forget(feedID string) {
 	// Every vector with a feed label belongs here.
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{m.polls, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs} {
+	}{m.polls, m.lastSuccess, m.failures, m.interval, m.truncations, m.repairs, m.stream} {
 		v.DeletePartialMatch(l)
 	}
 }
@@ -140,4 +145,60 @@ func (m *Metrics) repaired(feed string, repairs map[string]int) {
 	for kind := range repairs {
 		m.repairs.WithLabelValues(feed, kind).Inc()
 	}
+}
+
+// streamCounters are one stream feed's event counters, resolved once per
+// connection rather than once per event.
+type streamCounters struct {
+	post, other, invalid prometheus.Counter
+}
+
+func (m *Metrics) streamCounters(feed string) streamCounters {
+	if m == nil {
+		return streamCounters{}
+	}
+	return streamCounters{
+		post:    m.stream.WithLabelValues(feed, StreamPost),
+		other:   m.stream.WithLabelValues(feed, StreamOther),
+		invalid: m.stream.WithLabelValues(feed, StreamInvalid),
+	}
+}
+
+func (c streamCounters) inc(kind string) {
+	var k prometheus.Counter
+	switch kind {
+	case StreamPost:
+		k = c.post
+	case StreamOther:
+		k = c.other
+	default:
+		k = c.invalid
+	}
+	if k != nil {
+		k.Inc()
+	}
+}
+
+// streamed counts what the Sink made of a stream's batch.
+func (m *Metrics) streamed(r Result) {
+	if m == nil {
+		return
+	}
+	m.items.WithLabelValues("new").Add(float64(r.New - r.TooOld))
+	m.items.WithLabelValues("too_old").Add(float64(r.TooOld))
+	m.items.WithLabelValues("duplicate").Add(float64(r.Items - r.New))
+}
+
+// streamOK records a stream working: a connection that delivered events
+// counts as one successful poll (first), and each batch moves the feed's
+// last success.
+func (m *Metrics) streamOK(feed string, st store.FeedState, first bool) {
+	if m == nil {
+		return
+	}
+	if first {
+		m.polls.WithLabelValues(feed, "ok", "").Inc()
+	}
+	m.lastSuccess.WithLabelValues(feed).Set(float64(st.LastSuccess.Unix()))
+	m.failures.WithLabelValues(feed).Set(0)
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
@@ -51,7 +52,58 @@ func normalise(f Feed, e *gofeed.Item, now time.Time) Item {
 	}
 	it.Fingerprint = hashKey(it.Title, it.Text)
 	it.Key, it.AltKeys = itemKeys(f, strings.TrimSpace(e.GUID), it)
+	if pub := truncate(collapse(clean(HTMLToText(e.Custom[customSource]))), 200); pub != "" {
+		// An aggregator's item (Google News) names its publisher: that is
+		// where the post is, and with the title it is the story's identity
+		// across feeds, whatever redirect link each feed wraps it in.
+		it.FeedName = pub
+		if k := storyKey(pub, it.Title); k != "" {
+			it.AltKeys = append(it.AltKeys, k)
+		}
+	}
 	return it
+}
+
+// storyKey identifies a story by its publisher and its normalised title,
+// for items from aggregators: Google News wraps every link in a redirect
+// (news.google.com/rss/articles/...) that cannot be unwrapped without
+// JavaScript, and two searches can wrap one story differently. The title
+// loses the " - Publisher" Google News appends, case, punctuation and
+// apostrophes, so "St Mary's: head resigns - Kent Online" and "St Marys
+// head resigns" from Kent Online are one story.
+func storyKey(publisher, title string) string {
+	p := foldTitle(publisher)
+	t := strings.TrimRightFunc(title, unicode.IsSpace)
+	if cut, ok := strings.CutSuffix(t, " - "+publisher); ok {
+		t = cut
+	}
+	t = foldTitle(t)
+	if p == "" || t == "" {
+		return ""
+	}
+	return "n:" + hashKey(p, t)
+}
+
+// foldTitle lower-cases s, drops apostrophes and turns every other run of
+// characters that are not letters or digits into one space.
+func foldTitle(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r == '\'' || r == '’' || r == 'ʼ' || r == '‘':
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		default:
+			space = true
+		}
+	}
+	return b.String()
 }
 
 // itemKeys returns an item's identity and its other identities.

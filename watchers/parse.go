@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/rss"
 )
 
 // Repair kinds: what was wrong with a document that was parsed anyway.
@@ -63,8 +64,39 @@ func (r *docReport) repairs() string {
 
 // rssTranslator skips gofeed's search for an item image, which parses
 // every item's HTML a second time (a quarter of the parse) for a field
-// schoolwatch does not use.
-var rssTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+// schoolwatch does not use, and keeps what gofeed drops: an item's
+// <source>, the publisher an aggregator (Google News) took it from.
+var rssTranslator = &sourceTranslator{gofeed.DefaultRSSTranslator{DisableContentImageScan: true}}
+
+// customSource is the key of an item's <source> title in gofeed's Custom
+// map; element names cannot start with NUL, so no feed element collides.
+const customSource = "\x00source"
+
+type sourceTranslator struct {
+	gofeed.DefaultRSSTranslator
+}
+
+// Translate implements gofeed.Translator.
+func (t *sourceTranslator) Translate(feed any) (*gofeed.Feed, error) {
+	out, err := t.DefaultRSSTranslator.Translate(feed)
+	rf, ok := feed.(*rss.Feed)
+	if err != nil || !ok || len(rf.Items) != len(out.Items) {
+		return out, err
+	}
+	for i, ri := range rf.Items {
+		if ri == nil || ri.Source == nil || out.Items[i] == nil {
+			continue
+		}
+		if title := strings.TrimSpace(ri.Source.Title); title != "" {
+			it := out.Items[i]
+			if it.Custom == nil {
+				it.Custom = map[string]string{}
+			}
+			it.Custom[customSource] = title
+		}
+	}
+	return out, nil
+}
 
 // parse sniffs the document's type (servers often send feeds as text/html
 // or application/octet-stream) and parses at most maxItems of its entries.

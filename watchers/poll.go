@@ -41,8 +41,11 @@ type Result struct {
 	// max_items entries (Entries of them) and only the first were read.
 	Truncated bool
 	Entries   int
-	Err       error
-	Duration  time.Duration
+	// Stream marks a stream feed (type jetstream) that PollAll passed
+	// over: only the daemon follows streams.
+	Stream   bool
+	Err      error
+	Duration time.Duration
 }
 
 // Poller polls one feed at a time; it is safe for concurrent use on
@@ -290,6 +293,8 @@ func (r Result) String() string {
 		return fmt.Sprintf("%s: error: %v", r.Feed.ID, r.Err)
 	case r.NotModified:
 		return fmt.Sprintf("%s: not modified", r.Feed.ID)
+	case r.Stream:
+		return fmt.Sprintf("%s: a stream (type %s): followed by `schoolwatch run`, not polled", r.Feed.ID, r.Feed.Type)
 	}
 	return fmt.Sprintf("%s: %d items, %d new", r.Feed.ID, r.Items, r.New)
 }

@@ -37,9 +37,17 @@ type Scheduler struct {
 	// PollOnStart polls every feed (that is not backing off) as soon as Run
 	// starts, instead of waiting for its first scheduled time.
 	PollOnStart bool
-	// OnPoll, if set, is called after every poll.
+	// OnPoll, if set, is called after every poll, and after every batch a
+	// stream records or connection it fails to make.
 	OnPoll func(Result)
 	Log    *slog.Logger
+	// Relevant, if set, is asked about the text of every post a stream
+	// feed (type jetstream) reads: a firehose carries every public post,
+	// and only those it accepts (those naming a school) reach the Sink.
+	Relevant func(text string) bool
+	// Stream, if set, adjusts each stream before it starts (tests tune
+	// its batching and retries).
+	Stream func(*Stream)
 
 	limOnce sync.Once
 	lim     *limiter
@@ -61,7 +69,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	var mu sync.Mutex
 	running := map[string]bool{}
 	var jobs []func(delay time.Duration)
+	var streams []*Stream
 	for _, f := range s.Feeds {
+		if f.Streamed() {
+			// A stream is followed for as long as Run runs, not polled.
+			if st, err := s.Poller.State(ctx, f.ID); err == nil {
+				s.Poller.Metrics.Register(f, st)
+			}
+			streams = append(streams, s.stream(f))
+			continue
+		}
 		sched, err := config.CronParser.Parse(f.Schedule)
 		if err != nil {
 			return fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
@@ -103,6 +120,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.flushLoop(ctx)
 	}()
+	for _, st := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.Run(ctx)
+		}()
+	}
 	if s.PollOnStart {
 		// At start there is no herd to spread: the concurrency bounds
 		// already pace the first round.
@@ -115,6 +139,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	wg.Wait()
 	s.flush(ctx)
 	return nil
+}
+
+// stream is the Stream that follows feed f.
+func (s *Scheduler) stream(f Feed) *Stream {
+	st := &Stream{Feed: f, Poller: s.Poller, Relevant: s.Relevant, OnBatch: s.OnPoll}
+	if s.Poller.Fetcher != nil {
+		st.UserAgent = s.Poller.Fetcher.UserAgent
+	}
+	if s.Stream != nil {
+		s.Stream(st)
+	}
+	return st
 }
 
 // FlushInterval bounds how long a routine feed state waits to be written.
@@ -150,7 +186,8 @@ func (s *Scheduler) log() *slog.Logger {
 }
 
 // PollAll polls every feed once, now, within the concurrency bounds,
-// ignoring backoff. It is the once command's cycle.
+// ignoring backoff. It is the once command's cycle. A stream feed is not
+// polled: its Result says so (Stream).
 func (s *Scheduler) PollAll(ctx context.Context) []Result {
 	results := make([]Result, len(s.Feeds))
 	var wg sync.WaitGroup
@@ -164,6 +201,10 @@ func (s *Scheduler) PollAll(ctx context.Context) []Result {
 			defer wg.Done()
 			for i := range work {
 				f := s.Feeds[i]
+				if f.Streamed() {
+					results[i] = Result{Feed: f, Stream: true}
+					continue
+				}
 				r, ok := s.poll(ctx, f)
 				if !ok {
 					r = Result{Feed: f, Err: &FetchError{Class: ClassTimeout, Err: ctx.Err()}}

@@ -17,7 +17,7 @@ func init() {
 	register(&command{
 		name:    "status",
 		usage:   "-config FILE",
-		summary: "print each feed's health from the store: last success, last error, failures, next poll, items seen",
+		summary: "print each feed's health from the store: last success, last error, failures, next poll, items seen; then the source kinds covered and not",
 		run:     runStatus,
 	})
 }
@@ -43,6 +43,8 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		loc = time.Local
 	}
 	writeStatus(e.stdout, fh, loc)
+	fmt.Fprintln(e.stderr)
+	writeCoverage(e.stderr, daemon.Coverage(s))
 	return nil
 }
 
