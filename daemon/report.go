@@ -118,7 +118,9 @@ func Report(ctx context.Context, p *Plan, r ReportedPost) (ReportResult, error) 
 	in.router = alerts.NewRouter(rcfg, log)
 	in.adjust = func(it watchers.Item, fs []rules.Finding) []rules.Finding {
 		// Only the school it was reported for: its leaders asked.
-		fs = slices.DeleteFunc(fs, func(f rules.Finding) bool { return f.School != school.ID })
+		// A mention is not a finding here: the post was reported because
+		// someone thought it mattered, so it goes to the head at once.
+		fs = slices.DeleteFunc(fs, func(f rules.Finding) bool { return f.School != school.ID || f.Rule == rules.MentionRule })
 		if len(fs) > 0 {
 			res.Matched = true
 			return fs

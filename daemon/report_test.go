@@ -85,6 +85,8 @@ func TestReportMatched(t *testing.T) {
 func TestReportUnmatched(t *testing.T) {
 	p, mailDir := reportPlan(t)
 	ctx := context.Background()
+	// The model's reading is a finding too: without it, nothing matches.
+	p.detect = newDetector(p.Matcher, nil, nil)
 	res, err := Report(ctx, p, ReportedPost{School: "990002", Where: "Nextdoor", Text: "Has anyone else noticed the new uniform supplier?"})
 	if err != nil {
 		t.Fatal(err)
