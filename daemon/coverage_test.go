@@ -23,7 +23,7 @@ func TestSourceKind(t *testing.T) {
 			t.Errorf("SourceKind(%s) = %q, want %q", url, got, want)
 		}
 	}
-	if got := SourceKind(watchers.Feed{Type: "jetstream", URL: "wss://jetstream2.us-east.bsky.network/subscribe"}); got != KindJetstream {
+	if got := SourceKind(watchers.Feed{Stream: true, URL: "wss://jetstream2.us-east.bsky.network/subscribe"}); got != KindJetstream {
 		t.Errorf("a jetstream feed is %q", got)
 	}
 }

@@ -40,10 +40,9 @@ type Plan struct {
 	// detect is the detection step: rules, then the model, then mentions.
 	detect *detector
 	Feeds  []watchers.Feed
-	// FeedSchedules holds the poll schedule of each of Feeds, by feed ID;
 	// DigestSchedule and HeartbeatSchedule are mail.digest_schedule and
-	// mail.heartbeat_schedule. All are parsed once, when the config loads.
-	FeedSchedules     map[string]cron.Schedule
+	// mail.heartbeat_schedule, parsed once when the config loads, as each
+	// of Feeds' schedules is.
 	DigestSchedule    cron.Schedule
 	HeartbeatSchedule cron.Schedule
 	// Observers are the config's observers, ready to route: For gives the
@@ -126,29 +125,13 @@ func (p *Plan) compile(cfg *config.Config, now time.Time) yamlpos.Errors {
 		}
 	}
 
-	p.Feeds, err = watchers.Expand(cfg)
+	p.Feeds, err = expandFeeds(cfg)
 	if err != nil {
 		errs = append(errs, yamlpos.Error{Field: "feeds", Msg: err.Error()})
 	}
 	p.Warnings = append(p.Warnings, unexpanded(cfg, p.Feeds)...)
-	p.FeedSchedules = feedSchedules(cfg, p.Feeds)
 	p.DigestSchedule, p.HeartbeatSchedule = cfg.Mail.DigestCron, cfg.Mail.HeartbeatCron
 	return errs
-}
-
-// feedSchedules maps each concrete feed's ID to its configured feed's
-// schedule: a per_school feed "f/school" polls on feed f's.
-func feedSchedules(cfg *config.Config, feeds []watchers.Feed) map[string]cron.Schedule {
-	byID := map[string]cron.Schedule{}
-	for _, f := range cfg.Feeds {
-		byID[f.ID] = f.Cron
-	}
-	out := make(map[string]cron.Schedule, len(feeds))
-	for _, f := range feeds {
-		id, _, _ := strings.Cut(f.ID, "/")
-		out[f.ID] = byID[id]
-	}
-	return out
 }
 
 // Pack returns the guidance pack a config asks for: the built-in pack

@@ -122,7 +122,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 		Location:    cfg.Location,
 		Concurrency: cfg.Polling.Concurrency,
 		PerHost:     cfg.Polling.PerHost,
-		MaxJitter:   jitterOf(cfg.Polling.Jitter.Duration),
+		MaxJitter:   cfg.Polling.Jitter.Duration,
 		PollOnStart: true,
 		Log:         svc.log,
 		OnPoll:      g.notePoll,
@@ -163,15 +163,6 @@ func Deliverer(cfg *config.Config) (d mail.Deliverer, where string, err error) {
 	}
 	dir := cfg.Resolve(cfg.Mail.Dir)
 	return mail.FileDeliverer{Dir: dir}, "as a file in " + dir, nil
-}
-
-// jitterOf maps polling.jitter to Scheduler.MaxJitter, where 0 means the
-// default and a negative value disables it.
-func jitterOf(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }
 
 // run runs the generation until ctx is done and everything it started has stopped.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/robfig/cron/v3"
 )
 
 // The poll-cycle benchmark: every feed of a 10,000-feed config, 20 items
@@ -115,7 +116,7 @@ func (s *benchServer) setGen(gen int) (bytes int) {
 func (s *benchServer) feeds() []Feed {
 	out := make([]Feed, len(s.docs))
 	for i := range out {
-		out[i] = Feed{ID: fmt.Sprintf("feed%05d", i), Name: "bench", URL: fmt.Sprintf("%s/feed/%d", s.URL, i), Schedule: "@every 15m", Timeout: time.Minute, MaxItemAge: 365 * 24 * time.Hour}
+		out[i] = Feed{ID: fmt.Sprintf("feed%05d", i), Name: "bench", URL: fmt.Sprintf("%s/feed/%d", s.URL, i), Schedule: cron.Every(15 * time.Minute), Timeout: time.Minute, MaxItemAge: 365 * 24 * time.Hour}
 	}
 	return out
 }

@@ -1,11 +1,9 @@
 package watchers
 
 import (
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/robfig/cron/v3"
 )
 
 // Feed is one concrete source to poll. A per_school feed in the config
@@ -13,11 +11,13 @@ import (
 type Feed struct {
 	ID   string
 	Name string
-	// Type is config.FeedTypeRSS (polled; "" means the same) or
-	// config.FeedTypeJetstream (a stream, followed by a Stream).
-	Type       string
-	URL        string
-	Schedule   string
+	// Stream is set for a stream (a Bluesky Jetstream subscription): it is
+	// followed continuously by a Stream, never polled.
+	Stream bool
+	URL    string
+	// Schedule is when the feed is polled (nil for a stream), parsed once
+	// when the config loaded.
+	Schedule   cron.Schedule
 	Timeout    time.Duration
 	MaxItemAge time.Duration
 	QuietAfter time.Duration
@@ -29,63 +29,17 @@ type Feed struct {
 }
 
 // DefaultMaxItems is the cap on the entries read from one document when a
-// Feed does not set one.
-const DefaultMaxItems = config.DefaultMaxItems
+// Feed does not set one (config applies the same default to every feed,
+// and a daemon test ties the two).
+const DefaultMaxItems = 1000
 
-// Streamed reports whether the feed is a stream (type jetstream): it is
-// followed continuously by a Stream, never polled.
-func (f Feed) Streamed() bool { return f.Type == config.FeedTypeJetstream }
+// Streamed reports whether the feed is a stream: it is followed
+// continuously by a Stream, never polled.
+func (f Feed) Streamed() bool { return f.Stream }
 
 func (f Feed) maxItems() int {
 	if f.MaxItems > 0 {
 		return f.MaxItems
 	}
 	return DefaultMaxItems
-}
-
-// Expand turns the configured feeds into concrete ones, expanding per_school
-// templates once per school, or once per hashtag of each school for a
-// template that uses {{ .Hashtag }} (ID "feedid/schoolid/tag"). A paused
-// school, or one that lacks what the template uses (a domain, hashtags),
-// gets none. File URLs are resolved against the config file.
-func Expand(cfg *config.Config) ([]Feed, error) {
-	var out []Feed
-	for _, f := range cfg.Feeds {
-		base := Feed{
-			ID: f.ID, Name: f.Name, Type: f.Type, URL: f.URL, Schedule: f.Schedule,
-			Timeout: f.Timeout.Duration, MaxItemAge: f.MaxItemAge.Duration, QuietAfter: f.QuietAfter.Duration,
-			MaxItems: f.MaxItems,
-		}
-		if !f.PerSchool {
-			base.URL = resolveFileURL(cfg, base.URL)
-			out = append(out, base)
-			continue
-		}
-		ft, err := config.ParseFeedTemplate(f.URL)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range cfg.Schools {
-			if s.Paused {
-				continue
-			}
-			us, err := ft.URLs(s)
-			if err != nil {
-				return nil, err
-			}
-			for _, u := range us {
-				fs := base
-				fs.ID = f.ID + "/" + s.ID
-				fs.Name = f.Name + " (" + s.Name + ")"
-				if u.Hashtag != "" {
-					fs.ID += "/" + strings.ToLower(url.QueryEscape(u.Hashtag))
-					fs.Name = f.Name + " (" + s.Name + ", #" + u.Hashtag + ")"
-				}
-				fs.URL = resolveFileURL(cfg, u.URL)
-				fs.SchoolID = s.ID
-				out = append(out, fs)
-			}
-		}
-	}
-	return out, nil
 }

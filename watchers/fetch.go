@@ -18,8 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/schoolwatch/schoolwatch/config"
 )
 
 // Limits on one fetch. The feed's own timeout bounds the whole exchange.
@@ -267,23 +265,6 @@ func FilePath(u *url.URL) string {
 		return filepath.FromSlash(u.Host + u.Path)
 	}
 	return filepath.FromSlash(u.Path)
-}
-
-// resolveFileURL makes a relative file URL relative to the config file.
-func resolveFileURL(cfg *config.Config, raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "file" {
-		return raw
-	}
-	p := FilePath(u)
-	if filepath.IsAbs(p) {
-		return raw
-	}
-	abs, err := filepath.Abs(cfg.Resolve(p))
-	if err != nil {
-		return raw
-	}
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 }
 
 // errCapped marks a stream cut off at its cap.

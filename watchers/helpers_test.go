@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
@@ -115,5 +116,5 @@ func rssDoc(items ...rssItem) string {
 }
 
 func testFeed(id, url string) Feed {
-	return Feed{ID: id, Name: id, URL: url, Schedule: "@every 15m", Timeout: 5 * time.Second, MaxItemAge: 72 * time.Hour}
+	return Feed{ID: id, Name: id, URL: url, Schedule: cron.Every(15 * time.Minute), Timeout: 5 * time.Second, MaxItemAge: 72 * time.Hour}
 }

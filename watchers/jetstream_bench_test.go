@@ -139,7 +139,7 @@ func BenchmarkJetstream(b *testing.B) {
 			st := openStore(b, b.TempDir())
 			sink := &storeSink{st: st, forget: true}
 			p := &Poller{Store: st, Sink: sink, Log: quiet, MaxBackoff: time.Hour}
-			s := &Stream{Feed: Feed{ID: "bluesky", Name: "Bluesky", Type: "jetstream", URL: url, Timeout: 20 * time.Second, MaxItemAge: 72 * time.Hour}, Poller: p, Relevant: relevant}
+			s := &Stream{Feed: Feed{ID: "bluesky", Name: "Bluesky", Stream: true, URL: url, Timeout: 20 * time.Second, MaxItemAge: 72 * time.Hour}, Poller: p, Relevant: relevant}
 			if st, err := p.State(ctx, s.Feed.ID); err == nil {
 				s.st = st
 			}

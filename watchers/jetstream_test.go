@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers/jetstreamtest"
 )
@@ -78,7 +79,7 @@ func TestStreamPostsReconnectAndRestart(t *testing.T) {
 
 	st := openStore(t, t.TempDir())
 	p, sink := streamPoller(t, st)
-	f := Feed{ID: "bluesky", Name: "Bluesky", Type: "jetstream", URL: srv.URL + "?wantedDids=" + didA, Timeout: 5 * time.Second, MaxItemAge: 72 * time.Hour}
+	f := Feed{ID: "bluesky", Name: "Bluesky", Stream: true, URL: srv.URL + "?wantedDids=" + didA, Timeout: 5 * time.Second, MaxItemAge: 72 * time.Hour}
 	var mu sync.Mutex
 	var batches []Result
 	s := &Stream{Feed: f, Poller: p, Relevant: oakwood, FlushEvery: 10 * time.Millisecond, OnBatch: func(r Result) { mu.Lock(); batches = append(batches, r); mu.Unlock() }}
@@ -176,7 +177,7 @@ func TestStreamHealth(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	p, _ := streamPoller(t, st)
 	p.Now = clock.Now
-	f := Feed{ID: "bluesky", Type: "jetstream", URL: srv.URL, Timeout: 5 * time.Second, QuietAfter: time.Hour}
+	f := Feed{ID: "bluesky", Stream: true, URL: srv.URL, Timeout: 5 * time.Second, QuietAfter: time.Hour}
 	s := &Stream{Feed: f, Poller: p, FlushEvery: 10 * time.Millisecond, RetryAfter: time.Millisecond, PingEvery: 20 * time.Millisecond}
 	stop := runStream(t, s)
 	defer stop()
@@ -234,7 +235,7 @@ func TestSubscribeURL(t *testing.T) {
 // neutralised; a link is always a bsky.app URL built from checked parts.
 func TestStreamDecodeHostile(t *testing.T) {
 	now := time.Now()
-	s := &Stream{Feed: Feed{ID: "b", Type: "jetstream", MaxItemAge: time.Hour}}
+	s := &Stream{Feed: Feed{ID: "b", Stream: true, MaxItemAge: time.Hour}}
 	for _, ev := range []jetstreamtest.Event{
 		jetstreamtest.Post("did:plc:x/../../evil", "3l3", "Oakwood", now),
 		jetstreamtest.Post(didA, "a/b?c", "Oakwood", now),
@@ -267,7 +268,7 @@ func TestPollAllPassesOverStreams(t *testing.T) {
 	srv := jetstreamtest.NewServer(func(int, jetstreamtest.Conn) jetstreamtest.Script { return jetstreamtest.Script{} })
 	defer srv.Close()
 	p, _ := streamPoller(t, openStore(t, t.TempDir()))
-	f := Feed{ID: "bluesky", Type: "jetstream", URL: srv.URL, Schedule: "@every 15m", Timeout: time.Second}
+	f := Feed{ID: "bluesky", Stream: true, URL: srv.URL, Schedule: cron.Every(15 * time.Minute), Timeout: time.Second}
 	res := (&Scheduler{Poller: p, Feeds: []Feed{f}}).PollAll(context.Background())
 	if len(res) != 1 || !res[0].Stream || res[0].Err != nil || !strings.Contains(res[0].String(), "not polled") {
 		t.Errorf("PollAll = %+v (%s)", res, res[0])

@@ -5,7 +5,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
@@ -86,9 +85,9 @@ func (m *Metrics) Register(f Feed, st store.FeedState) {
 	}
 	m.failures.WithLabelValues(f.ID).Set(float64(st.Failures))
 	m.truncations.WithLabelValues(f.ID)
-	if sched, err := config.CronParser.Parse(f.Schedule); err == nil {
-		next := sched.Next(time.Now())
-		m.interval.WithLabelValues(f.ID).Set(sched.Next(next).Sub(next).Seconds())
+	if f.Schedule != nil {
+		next := f.Schedule.Next(time.Now())
+		m.interval.WithLabelValues(f.ID).Set(f.Schedule.Next(next).Sub(next).Seconds())
 	}
 }
 

@@ -294,7 +294,7 @@ func (r Result) String() string {
 	case r.NotModified:
 		return fmt.Sprintf("%s: not modified", r.Feed.ID)
 	case r.Stream:
-		return fmt.Sprintf("%s: a stream (type %s): followed by `schoolwatch run`, not polled", r.Feed.ID, r.Feed.Type)
+		return fmt.Sprintf("%s: a stream (type jetstream): followed by `schoolwatch run`, not polled", r.Feed.ID)
 	}
 	return fmt.Sprintf("%s: %d items, %d new", r.Feed.ID, r.Items, r.New)
 }

@@ -9,12 +9,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/schoolwatch/schoolwatch/config"
 )
 
-// DefaultMaxJitter bounds the per-feed delay after a scheduled time.
-const DefaultMaxJitter = 5 * time.Minute
 
 // Scheduler polls every feed on its cron schedule (in Location), with a
 // deterministic per-feed jitter so that thousands of feeds sharing a
@@ -29,10 +25,10 @@ type Scheduler struct {
 	Concurrency int
 	// PerHost bounds fetches in flight to one site (default DefaultPerHost).
 	PerHost int
-	// MaxJitter bounds the per-feed delay (0 means DefaultMaxJitter,
-	// negative disables). A feed's jitter is also at most a quarter of
-	// its schedule's interval, so a feed polled every minute stays close to
-	// its minute.
+	// MaxJitter bounds the per-feed delay after each scheduled time; 0
+	// (as polling.jitter: 0) disables it. A feed's jitter is also at most a
+	// quarter of its schedule's interval, so a feed polled every minute
+	// stays close to its minute.
 	MaxJitter time.Duration
 	// PollOnStart polls every feed (that is not backing off) as soon as Run
 	// starts, instead of waiting for its first scheduled time.
@@ -64,7 +60,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if loc == nil {
 		loc = time.Local
 	}
-	c := cron.New(cron.WithLocation(loc), cron.WithParser(config.CronParser))
+	c := cron.New(cron.WithLocation(loc))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	running := map[string]bool{}
@@ -79,9 +75,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			streams = append(streams, s.stream(f))
 			continue
 		}
-		sched, err := config.CronParser.Parse(f.Schedule)
-		if err != nil {
-			return fmt.Errorf("feed %s: schedule %q: %w", f.ID, f.Schedule, err)
+		sched := f.Schedule
+		if sched == nil {
+			return fmt.Errorf("feed %s: no schedule", f.ID)
 		}
 		if st, err := s.Poller.State(ctx, f.ID); err == nil {
 			s.Poller.Metrics.Register(f, st)
@@ -265,9 +261,6 @@ func (s *Scheduler) pollIfDue(ctx context.Context, f Feed) {
 // same delay, so its polls stay evenly spaced; different feeds spread out.
 func (s *Scheduler) Jitter(id string, interval time.Duration) time.Duration {
 	bound := s.MaxJitter
-	if bound == 0 {
-		bound = DefaultMaxJitter
-	}
 	if interval > 0 {
 		bound = min(bound, interval/4)
 	}

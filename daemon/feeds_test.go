@@ -1,4 +1,4 @@
-package watchers
+package daemon
 
 import (
 	"slices"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/schoolwatch/schoolwatch/config"
+	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
 // TestExpandPerSchoolTemplates: a per_school feed expands once per school
@@ -44,7 +45,7 @@ feeds:
 	if err != nil {
 		t.Fatal(err)
 	}
-	feeds, err := Expand(cfg)
+	feeds, err := expandFeeds(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,5 +63,44 @@ feeds:
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("feeds:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestPerSchoolExpansion checks that a per_school feed becomes one feed per
+// school, named feedid/schoolid, with the school's name URL-escaped.
+func TestPerSchoolExpansion(t *testing.T) {
+	cfg, err := config.Parse("c.yml", []byte(`schools:
+  - { id: "1", name: "St Mary's & St John's", leaders: [{ email: a@x.org, roles: [head] }] }
+  - { id: "2", name: Oak Primary, leaders: [{ email: b@x.org, roles: [head] }] }
+feeds:
+  - { id: reddit, url: "https://www.reddit.com/search.rss?q={{ .Query }}&sort=new", per_school: true }
+  - { id: news, url: "https://news.example.org/feed.xml" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds, err := expandFeeds(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range feeds {
+		got = append(got, f.ID+" "+f.URL+" "+f.SchoolID)
+	}
+	want := []string{
+		"reddit/1 https://www.reddit.com/search.rss?q=St+Mary%27s+%26+St+John%27s&sort=new 1",
+		"reddit/2 https://www.reddit.com/search.rss?q=Oak+Primary&sort=new 2",
+		"news https://news.example.org/feed.xml ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("expanded:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The entry cap has one default: config applies it to every feed, and
+// watchers falls back to the same number for a Feed built without one.
+func TestMaxItemsDefaultAgrees(t *testing.T) {
+	if config.DefaultMaxItems != watchers.DefaultMaxItems {
+		t.Errorf("config.DefaultMaxItems = %d, watchers.DefaultMaxItems = %d", config.DefaultMaxItems, watchers.DefaultMaxItems)
 	}
 }
