@@ -101,8 +101,9 @@ func (s *Store) putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) erro
 	return err
 }
 
-// Purge deletes seen items and alert log entries older than before, and sent
-// or failed outbox messages older than before. It returns how many rows went.
+// Purge deletes seen items, alert log entries and evidence records older
+// than before, and sent or failed outbox messages older than before. It
+// returns how many rows went.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -110,6 +111,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 			`DELETE FROM seen_items WHERE first_seen < ?`,
 			`DELETE FROM alert_log WHERE created < ?`,
 			`DELETE FROM outbox WHERE status != 'pending' AND created < ?`,
+			`DELETE FROM evidence WHERE first_seen < ?`,
 		} {
 			res, err := tx.ExecContext(ctx, q, ms(before))
 			if err != nil {
