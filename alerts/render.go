@@ -98,9 +98,9 @@ type sectionRef struct{ ID, Title string }
 // a section, for the posts whose most severe finding it fits.
 type actionView struct {
 	Severity, Sev, Label, Title, Colour string
-	More                                     int // further posts it covers
-	Lines                                    []string
-	Possibly                                 bool
+	More                                int // further posts it covers
+	Lines                               []string
+	Possibly                            bool
 }
 
 type sectionView struct {
