@@ -5,6 +5,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -290,9 +291,10 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 			}
 		}
 		part := &guidance.Section{Markdown: body}
-		return sectionView{ID: s.ID, Title: s.Title, Text: part.Text(), HTML: linkSections(part.HTML(), r.Pack, inMail)}
+		return sectionView{ID: s.ID, Title: s.Title, Text: part.Text(), HTML: part.HTML()}
 	}
 	relatedSeen := map[string]bool{}
+	var relatedIDs []string
 	addRelated := func(s *guidance.Section) {
 		for _, o := range r.Pack.Related(s) {
 			if slices.Contains(inMail, o.ID) || relatedSeen[o.ID] {
@@ -300,6 +302,7 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 			}
 			relatedSeen[o.ID] = true
 			d.Related = append(d.Related, relatedView{Title: o.Title, Summary: o.Summary})
+			relatedIDs = append(relatedIDs, o.ID)
 		}
 	}
 	for _, id := range sectionIDs {
@@ -312,6 +315,7 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 		if s, ok := r.Pack.Section(id); ok && !relatedSeen[id] {
 			relatedSeen[id] = true
 			d.Related = append(d.Related, relatedView{Title: s.Title, Summary: s.Summary})
+			relatedIDs = append(relatedIDs, id)
 		}
 	}
 	if s, ok := r.Pack.Section(firstSteps); ok {
@@ -319,6 +323,14 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 		d.FirstSteps = &v
 		addContacts(s)
 		addRelated(s)
+	}
+	// References to other sections become links: to the section when the
+	// mail has it, to its summary under "Also referred to above" otherwise.
+	for i := range d.Sections {
+		d.Sections[i].HTML = linkSections(d.Sections[i].HTML, r.Pack, inMail, relatedIDs)
+	}
+	if d.FirstSteps != nil {
+		d.FirstSteps.HTML = linkSections(d.FirstSteps.HTML, r.Pack, inMail, relatedIDs)
 	}
 	if len(policies) > 0 {
 		part := &guidance.Section{Markdown: "- " + strings.Join(policies, "\n- ") + "\n"}
@@ -578,18 +590,32 @@ func splitPolicies(md string) (body string, items []string) {
 	return strings.TrimRight(body, "\n") + "\n", items
 }
 
-// linkSections turns a section's references to other sections in the same
-// mail ("see *Before you respond*", rendered as <em>) into links to them.
-// The HTML is the pack's own, rendered by guidance; no feed text is in it.
-func linkSections(h htmltemplate.HTML, p *guidance.Pack, inMail []string) htmltemplate.HTML {
-	s := string(h)
-	for _, id := range inMail {
-		sec, ok := p.Section(id)
-		if !ok {
-			continue
+// emphasis is an <em> element with text only, as the guidance renders a
+// reference to another section.
+var emphasis = regexp.MustCompile(`<em>([^<]*)</em>`)
+
+// linkSections turns a section's references to other sections ("see
+// *Before you respond*", rendered as <em>) into links: to the section for
+// those in the mail (inMail), to the "Also referred to above" list for
+// those summarised there (related). The HTML is the pack's own, rendered
+// by guidance; no feed text is in it.
+func linkSections(h htmltemplate.HTML, p *guidance.Pack, inMail, related []string) htmltemplate.HTML {
+	anchors := map[string]string{} // escaped title, one space between words -> anchor
+	add := func(ids []string, anchor func(string) string) {
+		for _, id := range ids {
+			if sec, ok := p.Section(id); ok {
+				anchors[strings.Join(strings.Fields(htmltemplate.HTMLEscapeString(sec.Title)), " ")] = anchor(id)
+			}
 		}
-		em := "<em>" + htmltemplate.HTMLEscapeString(sec.Title) + "</em>"
-		s = strings.ReplaceAll(s, em, `<a href="#sw-`+id+`" class="sw-link">`+em+`</a>`)
 	}
-	return htmltemplate.HTML(s)
+	add(related, func(string) string { return "sw-related" })
+	add(inMail, func(id string) string { return "sw-" + id })
+	return htmltemplate.HTML(emphasis.ReplaceAllStringFunc(string(h), func(em string) string {
+		// The title may be wrapped over lines in the Markdown.
+		title := strings.Join(strings.Fields(em[len("<em>"):len(em)-len("</em>")]), " ")
+		if a, ok := anchors[title]; ok {
+			return `<a href="#` + a + `" class="sw-link">` + em + `</a>`
+		}
+		return em
+	}))
 }
