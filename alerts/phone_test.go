@@ -499,3 +499,20 @@ func TestHTMLForPhonesAndDarkMode(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidenceAttachmentsCapped: a mail about a flood of posts attaches the
+// records of the first MaxEvidenceAttached (the most severe) and says the
+// others are kept, so it stays a size a phone and a mail server take.
+func TestEvidenceAttachmentsCapped(t *testing.T) {
+	var entries [][]Alert
+	for i := range MaxEvidenceAttached + 5 {
+		entries = append(entries, []Alert{alertOf("k"+strconv.Itoa(i), "threat", rules.Critical, "threats-and-harassment")})
+	}
+	m, text, _ := render(t, testRenderer(), mail.KindAlert, entries...)
+	if n := len(mailAttachments(t, m.Raw)); n != MaxEvidenceAttached {
+		t.Errorf("%d attachments, want %d", n, MaxEvidenceAttached)
+	}
+	if n := strings.Count(text, "too many posts in this mail to attach every record"); n != 5 {
+		t.Errorf("%d posts say their record is kept, want 5", n)
+	}
+}

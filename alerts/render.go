@@ -65,6 +65,14 @@ var Labels = map[rules.Category]string{
 
 var colours = map[rules.Severity]string{rules.Critical: "#b00020", rules.High: "#c25400", rules.Normal: "#0b57d0", rules.Low: "#5f6368", rules.Info: "#5f6368"}
 
+// MaxEvidenceAttached is how many posts' evidence records one mail
+// attaches: the most severe first. A mail about more posts (a flood) says
+// where the others are kept.
+const MaxEvidenceAttached = 20
+
+// digestEvidenceFile is the one attachment holding a digest's records.
+const digestEvidenceFile = "evidence.txt"
+
 // firstSteps is the section every alert carries: "Before you respond".
 const firstSteps = "first-steps"
 
@@ -224,7 +232,7 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 
 	out := draft{key: g.key, kind: g.Kind, to: g.Recipient, recipient: g.Recipient}
 	var letters []string
-	for _, e := range g.Entries {
+	for i, e := range g.Entries {
 		ev, ok := kept[e.ItemKey]
 		partial := !ok
 		if partial {
@@ -237,14 +245,20 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 			sum = store.ContentSHA256(ev.Content())
 		}
 		v := r.entry(e, inMail)
-		v.RecordFile, v.RecordSHA, v.Key = evidenceFile(sum), sum, SanitizeText(e.ItemKey, 0)
-		d.Entries = append(d.Entries, v)
-		if g.Kind == mail.KindAlert {
+		v.RecordSHA, v.Key = sum, SanitizeText(e.ItemKey, 0)
+		switch {
+		case i >= MaxEvidenceAttached:
+			// A flood of posts: the mail stays a size a phone and a mail
+			// server take; the store keeps every record.
+		case g.Kind == mail.KindAlert:
+			v.RecordFile = evidenceFile(sum)
 			out.attachments = appendAttachment(out.attachments, mail.Attachment{Name: v.RecordFile, Data: []byte(evidenceRecord(ev, r.location(), partial))})
-		} else {
+		default:
 			// A digest can carry many posts: one file holds their records.
+			v.RecordFile = digestEvidenceFile
 			out.digestEvidence = append(out.digestEvidence, evidenceRecord(ev, r.location(), partial))
 		}
+		d.Entries = append(d.Entries, v)
 		if e.Severity == rules.Critical {
 			out.urgent = true
 		}
@@ -257,7 +271,7 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 		letters = appendLetters(letters, r.Pack, e)
 	}
 	if len(out.digestEvidence) > 0 {
-		out.attachments = append(out.attachments, mail.Attachment{Name: "evidence.txt", Data: []byte(strings.Join(out.digestEvidence, "\n\n"))})
+		out.attachments = append(out.attachments, mail.Attachment{Name: digestEvidenceFile, Data: []byte(strings.Join(out.digestEvidence, "\n\n"))})
 	}
 	if len(out.references) > 0 {
 		out.inReplyTo = out.references[0]
