@@ -512,7 +512,7 @@ func TestEvidenceAttachmentsCapped(t *testing.T) {
 	if n := len(mailAttachments(t, m.Raw)); n != MaxEvidenceAttached {
 		t.Errorf("%d attachments, want %d", n, MaxEvidenceAttached)
 	}
-	if n := strings.Count(text, "too many posts in this mail to attach every record"); n != 5 {
+	if n := strings.Count(strings.Join(strings.Fields(text), " "), "too many posts in this mail to attach every record"); n != 5 {
 		t.Errorf("%d posts say their record is kept, want 5", n)
 	}
 }
