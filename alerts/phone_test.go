@@ -516,3 +516,17 @@ func TestEvidenceAttachmentsCapped(t *testing.T) {
 		t.Errorf("%d posts say their record is kept, want 5", n)
 	}
 }
+
+// TestLetterIsAboutItsPost: a letter is filled in with the post that
+// raised it, not the first post of the mail.
+func TestLetterIsAboutItsPost(t *testing.T) {
+	privacy := alertOf("a", "privacy", rules.High, "pupil-images-and-data")
+	privacy.FeedName = "Photo site"
+	complaint := alertOf("b", "complaint", rules.Normal, "parental-complaints")
+	complaint.FeedName = "Parents' forum"
+	m, _, _ := render(t, testRenderer(), mail.KindAlert, []Alert{privacy}, []Alert{complaint})
+	letter := string(mailAttachments(t, m.Raw)["letter-invite-to-meet.txt"])
+	if !strings.Contains(letter, "Parents' forum") || strings.Contains(letter, "Photo site") {
+		t.Errorf("the invitation is not about the complaint's post:\n%s", letter)
+	}
+}

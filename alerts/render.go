@@ -232,6 +232,7 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 
 	out := draft{key: g.key, kind: g.Kind, to: g.Recipient, recipient: g.Recipient}
 	var letters []string
+	letterPost := map[string]Entry{} // the post each letter is about
 	for i, e := range g.Entries {
 		ev, ok := kept[e.ItemKey]
 		partial := !ok
@@ -268,7 +269,12 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 				out.references = append(out.references, id)
 			}
 		}
-		letters = appendLetters(letters, r.Pack, e)
+		for _, id := range appendLetters(nil, r.Pack, e) {
+			if !slices.Contains(letters, id) {
+				letters = append(letters, id)
+				letterPost[id] = e
+			}
+		}
 	}
 	if len(out.digestEvidence) > 0 {
 		out.attachments = append(out.attachments, mail.Attachment{Name: digestEvidenceFile, Data: []byte(strings.Join(out.digestEvidence, "\n\n"))})
@@ -355,7 +361,7 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 	d.AreaNote = guidance.AreaNote(shown)
 
 	for _, id := range letters {
-		l, text, err := r.letter(id, g, now)
+		l, text, err := r.letter(id, letterPost[id], now)
 		if err != nil {
 			return draft{}, err
 		}
@@ -397,8 +403,8 @@ func appendLetters(ids []string, p *guidance.Pack, e Entry) []string {
 	return ids
 }
 
-// letter fills in a template letter for g's school and first post.
-func (r *Renderer) letter(id string, g *Group, now time.Time) (guidance.Letter, string, error) {
+// letter fills in a template letter for the school and the post of e.
+func (r *Renderer) letter(id string, e Entry, now time.Time) (guidance.Letter, string, error) {
 	var meta guidance.Letter
 	for _, l := range r.Pack.Letters() {
 		if l.ID == id {
@@ -406,14 +412,11 @@ func (r *Renderer) letter(id string, g *Group, now time.Time) (guidance.Letter, 
 		}
 	}
 	ld := guidance.LetterData{Date: now.In(r.location()).Format("2 January 2006")}
-	if len(g.Entries) > 0 {
-		e := g.Entries[0]
-		ld.School = SanitizeText(e.SchoolName, 0)
-		ld.Platform = SanitizeText(e.FeedName, 0)
-		ld.PostURL = safeLink(e.Link)
-		if e.Dated {
-			ld.PostDate = e.Published.In(r.location()).Format("2 January 2006")
-		}
+	ld.School = SanitizeText(e.SchoolName, 0)
+	ld.Platform = SanitizeText(e.FeedName, 0)
+	ld.PostURL = safeLink(e.Link)
+	if e.Dated {
+		ld.PostDate = e.Published.In(r.location()).Format("2 January 2006")
 	}
 	text, err := r.Pack.Letter(id, ld)
 	if err != nil {
