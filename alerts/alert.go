@@ -33,6 +33,11 @@ type Alert struct {
 	// matched, for "why".
 	Excerpt []rules.Fragment `json:"excerpt"`
 	Matched []string         `json:"matched"`
+	// Names and Says are the words of the post, as it wrote them, that
+	// named the school and that the rule looked for: the mail's "why" in
+	// plain words. Payloads written before they existed have neither.
+	Names []string `json:"names,omitempty"`
+	Says  []string `json:"says,omitempty"`
 }
 
 func (a *Alert) encode() []byte {

@@ -1,10 +1,9 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"mime"
-	"mime/multipart"
 	netmail "net/mail"
 	"path/filepath"
 	"strings"
@@ -90,30 +89,18 @@ func hostileAlert() Alert {
 	}
 }
 
-// parts returns the text/plain and text/html parts of a message.
-func parts(t *testing.T, m *netmail.Message) (text, html string) {
+// parts returns the text/plain and text/html bodies of a delivered
+// message: the alternative part of multipart/mixed, beside the attachments.
+func parts(t *testing.T, raw []byte) (text, html string) {
 	t.Helper()
-	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("Content-Type = %q (%v), want multipart/alternative", m.Header.Get("Content-Type"), err)
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
 	}
-	r := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(p) // multipart.Reader decodes quoted-printable
-		switch ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct {
-		case "text/plain":
-			text = string(b)
-		case "text/html":
-			html = string(b)
-		}
+	if mt, _, err := mime.ParseMediaType(m.Header.Get("Content-Type")); err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type = %q (%v), want multipart/mixed (bodies and attachments)", m.Header.Get("Content-Type"), err)
 	}
+	_, text, html = mailParts(t, raw)
 	if text == "" || html == "" {
 		t.Fatalf("missing part: text %d bytes, html %d bytes", len(text), len(html))
 	}
@@ -165,7 +152,7 @@ func TestDeliverOverSMTP(t *testing.T) {
 	if m.Header.Get("Date") == "" || m.Header.Get("Auto-Submitted") != "auto-generated" {
 		t.Errorf("Date %q, Auto-Submitted %q", m.Header.Get("Date"), m.Header.Get("Auto-Submitted"))
 	}
-	text, html := parts(t, m)
+	text, html := parts(t, msgs[0].Data)
 	pack := guidance.Builtin()
 	for _, id := range []string{"first-steps", "allegations-against-staff"} {
 		sec, _ := pack.Section(id)

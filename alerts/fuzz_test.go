@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -56,36 +57,74 @@ func htmlShape(doc string) (tags, attrs map[string]bool, hrefs []string) {
 	}
 }
 
-// mailParts parses a rendered message into its header and decoded parts.
+// mailParts parses a rendered message into its header and decoded text
+// and HTML bodies (not the attachments: see mailAttachments).
 func mailParts(t testing.TB, raw []byte) (netmail.Header, string, string) {
+	t.Helper()
+	h, text, htm, _ := parseMail(t, raw)
+	return h, text, htm
+}
+
+// mailAttachments returns a rendered message's attachments by file name,
+// decoded.
+func mailAttachments(t testing.TB, raw []byte) map[string][]byte {
+	t.Helper()
+	_, _, _, att := parseMail(t, raw)
+	return att
+}
+
+func parseMail(t testing.TB, raw []byte) (h netmail.Header, text, htm string, att map[string][]byte) {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("rendered mail does not parse: %v", err)
 	}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatalf("Content-Type: %v", err)
-	}
-	var text, htm string
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := mr.NextRawPart()
+	att = map[string][]byte{}
+	var walk func(ct string, body io.Reader)
+	walk = func(ct string, body io.Reader) {
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil {
-			break
+			t.Fatalf("Content-Type %q: %v", ct, err)
 		}
-		var r io.Reader = p
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			r = quotedprintable.NewReader(p)
+		if !strings.HasPrefix(mt, "multipart/") {
+			return
 		}
-		b, _ := io.ReadAll(r)
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
-			htm = string(b)
-		} else {
-			text = string(b)
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				break
+			}
+			pct := p.Header.Get("Content-Type")
+			var r io.Reader = p
+			switch strings.ToLower(p.Header.Get("Content-Transfer-Encoding")) {
+			case "quoted-printable":
+				r = quotedprintable.NewReader(p)
+			case "base64":
+				r = base64.NewDecoder(base64.StdEncoding, p)
+			}
+			switch {
+			case strings.HasPrefix(pct, "multipart/"):
+				walk(pct, p)
+				continue
+			case p.FileName() != "":
+				b, err := io.ReadAll(r)
+				if err != nil {
+					t.Fatalf("attachment %s: %v", p.FileName(), err)
+				}
+				att[p.FileName()] = b
+				continue
+			}
+			b, _ := io.ReadAll(r)
+			if strings.HasPrefix(pct, "text/html") {
+				htm = string(b)
+			} else {
+				text = string(b)
+			}
 		}
 	}
-	return m.Header, text, htm
+	walk(m.Header.Get("Content-Type"), m.Body)
+	return m.Header, text, htm, att
 }
 
 // FuzzRender renders an alert from hostile feed fields: it never panics,

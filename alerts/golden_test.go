@@ -24,14 +24,14 @@ func goldenGroup(t testing.TB) *Group {
 		ItemKey: "g:news:101", FeedID: "news", FeedName: "Folkestone Gazette", Title: "Parents worried after threat posted about St Mary's",
 		Link: "https://news.example.org/st-marys-threat", Author: "Gazette reporter", Published: pub, Dated: true,
 		SchoolID: "118123", SchoolName: "St Mary's CE Primary", RuleID: "threat", Category: "threat", Severity: "critical",
-		Guidance: "threats-and-harassment", Matched: []string{"going to hurt"},
+		Guidance: "threats-and-harassment", Matched: []string{"st marys", "going to hurt"}, Names: []string{"St Mary's"}, Says: []string{"going to hurt"},
 		Excerpt: []rules.Fragment{{Text: "…a post on a local group said someone was "}, {Text: "going to hurt", Hit: true}, {Text: " staff at St Mary's on Monday…"}},
 	}
 	allegation := Alert{
 		ItemKey: "g:forum:7", FeedID: "forum", FeedName: "Community forum", Title: "Teacher at St Mary's <b>should be sacked</b>",
 		Link: "https://forum.example.org/t/7", Published: pub.Add(-2 * time.Hour), Dated: false,
 		SchoolID: "118123", SchoolName: "St Mary's CE Primary", RuleID: "allegation", Category: "allegation", Severity: "high",
-		Guidance: "allegations-against-staff", Matched: []string{"teacher", "slapped"},
+		Guidance: "allegations-against-staff", Matched: []string{"st marys", "teacher", "slapped"}, Names: []string{"St Mary's"}, Says: []string{"teacher", "slapped"},
 		Excerpt: []rules.Fragment{{Text: "my son says a "}, {Text: "teacher", Hit: true}, {Text: " "}, {Text: "slapped", Hit: true}, {Text: " him <script>x</script>"}},
 	}
 	defamation := allegation

@@ -87,7 +87,11 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 		if !due(grp) {
 			continue
 		}
-		added, err := g.Renderer.queue(ctx, now, g.Renderer.draft(grp), func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+		d, err := g.Renderer.draft(ctx, grp, now)
+		if err != nil {
+			return n, err
+		}
+		added, err := g.Renderer.queue(ctx, now, d, func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
 			return g.Store.Enqueue(ctx, now, m, grp.pending, grp.itemKeys)
 		}, g.Wake)
 		if err != nil {

@@ -57,6 +57,16 @@ type draft struct {
 	subject   string // from subjectLine
 	body      templates
 	data      any
+	// urgent marks a critical alert (Importance: high).
+	urgent bool
+	// inReplyTo and references are the Message-IDs of the earlier mails
+	// about the same posts.
+	inReplyTo  string
+	references []string
+	// attachments are the evidence records and letters.
+	attachments []mail.Attachment
+	// digestEvidence gathers a digest's records into one attachment.
+	digestEvidence []string
 }
 
 // subjectLine is a subject: the prefix and then s, which brings its own
@@ -74,6 +84,7 @@ func (lh *Letterhead) compose(d draft, now time.Time) (store.Message, error) {
 	}
 	raw, err := mail.BuildMessage(mail.Envelope{
 		From: lh.From, To: d.to, Subject: d.subject, MessageID: mail.MessageID(d.key, lh.Host), Date: now,
+		Urgent: d.urgent, InReplyTo: d.inReplyTo, References: d.references, Attachments: d.attachments,
 	}, text, html)
 	if err != nil {
 		return store.Message{}, fmt.Errorf("build %s: %w", d.kind, err)

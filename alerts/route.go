@@ -155,6 +155,18 @@ func (r *Router) Recipients(school *School, rule *Rule) []Recipient {
 	return out
 }
 
+// maxWordsLen caps each of an Alert's Names and Says, in characters.
+const maxWordsLen = 60
+
+// appendFold appends w to ws unless it is empty or ws holds it already,
+// ignoring case.
+func appendFold(ws []string, w string) []string {
+	if w == "" || slices.ContainsFunc(ws, func(x string) bool { return strings.EqualFold(x, w) }) {
+		return ws
+	}
+	return append(ws, w)
+}
+
 // Route turns an item's findings into pending rows, one per recipient and
 // rule, each carrying the Alert its mail needs. Findings for unknown
 // schools or rules (a config reload raced) are dropped with an error log.
@@ -174,9 +186,19 @@ func (r *Router) Route(it watchers.Item, fs []rules.Finding) []store.Pending {
 			RuleID: rule.ID, Category: rule.Category, Severity: rule.Severity, Guidance: rule.Guidance,
 			Excerpt: rules.Excerpt(it.Content(), f.Evidence, 320),
 		}
+		content := it.Content()
 		for _, sp := range f.Evidence {
 			if !slices.Contains(a.Matched, sp.Term) {
 				a.Matched = append(a.Matched, sp.Term)
+			}
+			if sp.Start < 0 || sp.End > len(content) || sp.Start >= sp.End {
+				continue
+			}
+			words := SanitizeText(content[sp.Start:sp.End], maxWordsLen)
+			if sp.Kind == rules.SchoolSpan {
+				a.Names = appendFold(a.Names, words)
+			} else {
+				a.Says = appendFold(a.Says, words)
 			}
 		}
 		body := a.encode()

@@ -44,6 +44,13 @@ func (in *intake) Items(ctx context.Context, f watchers.Feed, items []watchers.I
 				fs = in.adjust(it, fs)
 			}
 			rec.Pending = in.router.Route(it, fs)
+			if len(rec.Pending) > 0 {
+				// What the mails will say was seen, kept before it can change.
+				rec.Evidence = &store.Evidence{
+					FeedID: it.FeedID, FeedName: it.FeedName, Title: it.Title, Text: it.Text, Author: it.Author, Link: it.Link,
+					Published: it.Published, Dated: it.Dated, ResponseDate: it.ResponseDate, ResponseETag: it.ResponseETag,
+				}
+			}
 			for _, fd := range fs {
 				rec.Findings = append(rec.Findings, store.Finding{Rule: fd.Rule, School: fd.School})
 			}

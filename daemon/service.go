@@ -93,7 +93,7 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	g.sender.Unrecorded = svc.unrecorded
 	g.grouper = &alerts.Grouper{
 		Store:     svc.store,
-		Renderer:  &alerts.Renderer{Letterhead: letterhead(cfg), Pack: p.Pack},
+		Renderer:  &alerts.Renderer{Letterhead: letterhead(cfg), Pack: p.Pack, Records: svc.store, Retention: cfg.Store.Retention.Duration},
 		GroupWait: cfg.Mail.GroupWait.Duration,
 		Log:       svc.log,
 		Metrics:   svc.am,

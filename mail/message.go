@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/mail"
 	"os"
 	"strings"
@@ -39,13 +40,33 @@ type Message struct {
 	Created   time.Time
 }
 
-// Envelope is a mail's headers.
+// Envelope is a mail's headers and attachments.
 type Envelope struct {
 	From, To, MessageID string
 	// Subject is one line: BuildMessage refuses control characters, which
 	// could start another header. Callers clean text from feeds first.
 	Subject string
 	Date    time.Time
+	// Urgent marks the mail high priority (Importance: high, X-Priority:
+	// 1), for a critical alert.
+	Urgent bool
+	// InReplyTo and References are Message-IDs of earlier mails this one
+	// follows up, so that mail clients thread them.
+	InReplyTo  string
+	References []string
+	// Attachments follow the text and HTML bodies.
+	Attachments []Attachment
+}
+
+// Attachment is a file carried by a mail.
+type Attachment struct {
+	// Name is the file name: letters, digits, '.', '-' and '_' only, so it
+	// needs no quoting or encoding in the MIME headers.
+	Name string
+	// ContentType defaults to text/plain; charset=utf-8.
+	ContentType string
+	// Data is sent as it is (base64 encoded), byte for byte.
+	Data []byte
 }
 
 // MessageID derives a stable Message-ID from a content key, so that a mail
@@ -70,8 +91,37 @@ func Hostname() string {
 // errSubjectControl is BuildMessage's answer to a subject that is not one line.
 var errSubjectControl = errors.New("subject: contains a control character")
 
-// BuildMessage renders a complete multipart/alternative RFC 5322 message.
-// go-mail encodes non-ASCII headers and quoted-printable bodies.
+// validMessageID reports whether id is one "<left@right>" token with no
+// space or control character, fit to stand in a header.
+func validMessageID(id string) bool {
+	if len(id) < 5 || id[0] != '<' || id[len(id)-1] != '>' || strings.Count(id, "@") != 1 {
+		return false
+	}
+	for _, r := range id {
+		if r <= ' ' || r >= 0x7f {
+			return false
+		}
+	}
+	return strings.Count(id, "<") == 1 && strings.Count(id, ">") == 1
+}
+
+// validFileName reports whether name is a plain attachment name.
+func validFileName(name string) bool {
+	if name == "" || len(name) > 100 || name[0] == '.' {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// BuildMessage renders a complete RFC 5322 message: multipart/alternative
+// text and HTML, inside multipart/mixed when it has attachments. go-mail
+// encodes non-ASCII headers and quoted-printable bodies; attachments are
+// base64, so their bytes arrive exactly as given.
 func BuildMessage(e Envelope, text, html string) ([]byte, error) {
 	from, err := mail.ParseAddress(e.From)
 	if err != nil {
@@ -92,9 +142,44 @@ func BuildMessage(e Envelope, text, html string) ([]byte, error) {
 	m.SetDateHeader("Date", e.Date)
 	m.SetHeader("Auto-Submitted", "auto-generated")
 	m.SetHeader("X-Auto-Response-Suppress", "All")
+	if e.Urgent {
+		m.SetHeader("Importance", "high")
+		m.SetHeader("X-Priority", "1")
+	}
+	if e.InReplyTo != "" {
+		if !validMessageID(e.InReplyTo) {
+			return nil, fmt.Errorf("in-reply-to: %q is not a Message-ID", e.InReplyTo)
+		}
+		m.SetHeader("In-Reply-To", e.InReplyTo)
+	}
+	if len(e.References) > 0 {
+		for _, id := range e.References {
+			if !validMessageID(id) {
+				return nil, fmt.Errorf("references: %q is not a Message-ID", id)
+			}
+		}
+		m.SetHeader("References", strings.Join(e.References, " "))
+	}
 	m.SetBody("text/plain", text)
 	if html != "" {
 		m.AddAlternative("text/html", html)
+	}
+	for _, a := range e.Attachments {
+		if !validFileName(a.Name) {
+			return nil, fmt.Errorf("attachment: %q is not a plain file name", a.Name)
+		}
+		ct := a.ContentType
+		if ct == "" {
+			ct = "text/plain; charset=utf-8"
+		}
+		if strings.IndexFunc(ct, unicode.IsControl) >= 0 {
+			return nil, fmt.Errorf("attachment %s: content type contains a control character", a.Name)
+		}
+		data := a.Data
+		m.Attach(a.Name, gomail.SetCopyFunc(func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		}), gomail.SetHeader(map[string][]string{"Content-Type": {ct + `; name="` + a.Name + `"`}}))
 	}
 	var b bytes.Buffer
 	if _, err := m.WriteTo(&b); err != nil {

@@ -105,8 +105,9 @@ func (s *Store) putFeedState(ctx context.Context, tx *sql.Tx, st FeedState) erro
 	return err
 }
 
-// Purge deletes seen items and alert log entries older than before, and sent
-// or failed outbox messages older than before. It returns how many rows went.
+// Purge deletes seen items, alert log entries and evidence records older
+// than before, and sent or failed outbox messages older than before. It
+// returns how many rows went.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -114,6 +115,9 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 			`DELETE FROM seen_items WHERE first_seen < ?`,
 			`DELETE FROM alert_log WHERE created < ?`,
 			`DELETE FROM outbox WHERE status != 'pending' AND created < ?`,
+			// An item's record goes with the item (they share a first-seen
+			// time); an edited version's record ("key#content") with its own.
+			`DELETE FROM evidence WHERE first_seen < ? OR (instr(item_key, '#') = 0 AND NOT EXISTS (SELECT 1 FROM seen_items WHERE key = evidence.item_key))`,
 		} {
 			res, err := tx.ExecContext(ctx, q, ms(before))
 			if err != nil {

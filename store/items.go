@@ -30,6 +30,9 @@ type Item struct {
 	// (older than max_item_age).
 	Alert   bool
 	Pending []Pending
+	// Evidence, if set, is kept (evidence.go) under the key of the pending
+	// rows queued for the item, when any are.
+	Evidence *Evidence
 }
 
 // Finding is a (rule, school) pair that an item's content produced.
@@ -134,13 +137,25 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 						return err
 					}
 				}
+				if it.Evidence != nil && len(it.Pending) > 0 {
+					if err := putEvidence(ctx, tx, now, it.Key, it.Evidence); err != nil {
+						return err
+					}
+				}
 			case len(o.Added) > 0:
+				queued := false
 				for _, p := range it.Pending {
 					if !slices.Contains(o.Added, Finding{Rule: p.RuleID, School: p.SchoolID}) {
 						continue
 					}
 					p.ItemKey = it.Key + "#" + it.Content
 					if err := insertPending(ctx, tx, now, p); err != nil {
+						return err
+					}
+					queued = true
+				}
+				if it.Evidence != nil && queued {
+					if err := putEvidence(ctx, tx, now, it.Key+"#"+it.Content, it.Evidence); err != nil {
 						return err
 					}
 				}

@@ -87,6 +87,25 @@ var migrations = []string{
 	// stream feeds (issue 20): where a Jetstream subscription has recorded
 	// up to (an event's time_us), so a restart resumes the stream there.
 	`ALTER TABLE feed_state ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;`,
+	// evidence (issue 16), after the stream cursor (issue 20): each alerting post as fetched, with the feed
+	// response's Date and ETag and the SHA-256 of its content, kept for the
+	// retention period so that a later screenshot can be matched to it.
+	`CREATE TABLE evidence (
+		item_key      TEXT PRIMARY KEY,
+		feed_id       TEXT NOT NULL,
+		feed_name     TEXT NOT NULL DEFAULT '',
+		title         TEXT NOT NULL DEFAULT '',
+		text          TEXT NOT NULL DEFAULT '',
+		author        TEXT NOT NULL DEFAULT '',
+		link          TEXT NOT NULL DEFAULT '',
+		published     INTEGER NOT NULL DEFAULT 0,
+		dated         INTEGER NOT NULL DEFAULT 0,
+		first_seen    INTEGER NOT NULL,
+		response_date TEXT NOT NULL DEFAULT '',
+		response_etag TEXT NOT NULL DEFAULT '',
+		sha256        TEXT NOT NULL
+	);
+	CREATE INDEX evidence_first_seen ON evidence(first_seen);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -87,6 +87,8 @@ type Response struct {
 	// ContentType is what the server said the body was (for messages only:
 	// the body is sniffed, because feed servers often get it wrong).
 	ContentType string
+	// Date is the response's Date header, kept with alerting items as evidence.
+	Date string
 }
 
 // Fetcher gets feed documents over HTTP(S) or from files. It is safe for
@@ -179,7 +181,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 	if err := statusError(resp, now()); err != nil {
 		return nil, err
 	}
-	r := &Response{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ContentType: resp.Header.Get("Content-Type")}
+	r := &Response{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ContentType: resp.Header.Get("Content-Type"), Date: resp.Header.Get("Date")}
 	if resp.StatusCode == http.StatusNotModified {
 		// A 304 may omit the validators; keep the ones we have.
 		r.NotModified = true

@@ -34,6 +34,9 @@ type Item struct {
 	// TooOld marks an item older than its feed's max_item_age: it is
 	// recorded as seen but never alerts.
 	TooOld bool
+	// ResponseDate and ResponseETag are the Date and ETag headers of the
+	// feed response that carried the item, for its evidence record.
+	ResponseDate, ResponseETag string
 }
 
 // Content is the text the rules match against: the title, a blank line, the body.

@@ -164,6 +164,7 @@ func (p *Poller) poll(ctx context.Context, f Feed, fetched func()) Result {
 		}
 		it := normalise(f, e, start)
 		it.TooOld = it.Dated && f.MaxItemAge > 0 && start.Sub(it.Published) > f.MaxItemAge
+		it.ResponseDate, it.ResponseETag = resp.Date, resp.ETag
 		items = append(items, it)
 	}
 	if len(items) > 0 || p.DryRun {

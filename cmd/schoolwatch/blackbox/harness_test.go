@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -470,6 +471,9 @@ type received struct {
 	Text      string // the text/plain part
 	HTML      string // the text/html part
 	Header    mail.Header
+	// Attachments are the files the mail carries (evidence records,
+	// letters), decoded, by file name.
+	Attachments map[string]string
 }
 
 var tokenRE = regexp.MustCompile(`\bTK[0-9a-z]+-[0-9]+\b`)
@@ -505,20 +509,36 @@ func decode(t testing.TB, m smtptest.Message) received {
 		t.Fatalf("Content-Type: %v", err)
 	}
 	if strings.HasPrefix(mt, "multipart/") {
-		mr := multipart.NewReader(pm.Body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if err != nil {
-				break
-			}
-			body, _ := io.ReadAll(partReader(p))
-			switch ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct {
-			case "text/plain":
-				r.Text += string(body)
-			case "text/html":
-				r.HTML += string(body)
+		// An alert is multipart/mixed: the text and HTML bodies
+		// (multipart/alternative), then its attachments.
+		var walk func(body io.Reader, boundary string)
+		walk = func(body io.Reader, boundary string) {
+			mr := multipart.NewReader(body, boundary)
+			for {
+				p, err := mr.NextRawPart()
+				if err != nil {
+					break
+				}
+				ct, cp, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+				if strings.HasPrefix(ct, "multipart/") {
+					walk(p, cp["boundary"])
+					continue
+				}
+				b, _ := io.ReadAll(partReader(p))
+				switch {
+				case p.FileName() != "":
+					if r.Attachments == nil {
+						r.Attachments = map[string]string{}
+					}
+					r.Attachments[p.FileName()] = string(b)
+				case ct == "text/plain":
+					r.Text += string(b)
+				case ct == "text/html":
+					r.HTML += string(b)
+				}
 			}
 		}
+		walk(pm.Body, params["boundary"])
 	} else {
 		body, _ := io.ReadAll(pm.Body)
 		r.Text = string(body)
@@ -527,8 +547,11 @@ func decode(t testing.TB, m smtptest.Message) received {
 }
 
 func partReader(p *multipart.Part) io.Reader {
-	if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+	switch strings.ToLower(p.Header.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
 		return quotedprintable.NewReader(p)
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, p)
 	}
 	return p
 }
