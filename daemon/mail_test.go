@@ -42,28 +42,37 @@ func readMails(t *testing.T, dir string) []emlMail {
 			t.Fatalf("%s: To: %v", f, err)
 		}
 		e := emlMail{File: f, To: to.Address, Subject: subj}
-		mt, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(m.Body, params["boundary"])
-			for {
-				p, err := mr.NextRawPart()
-				if err != nil {
-					break
-				}
-				var r io.Reader = p
-				if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-					r = quotedprintable.NewReader(p)
-				}
-				body, _ := io.ReadAll(r)
-				if ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct == "text/plain" {
-					e.Text += string(body)
-				}
-			}
-		} else {
-			body, _ := io.ReadAll(m.Body)
-			e.Text = string(body)
-		}
+		e.Text = textPart(m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body)
 		out = append(out, e)
 	}
 	return out
+}
+
+// textPart returns the text/plain body of a message or part, looking inside
+// multipart/mixed and multipart/alternative and leaving attachments out.
+func textPart(contentType, encoding string, body io.Reader) string {
+	mt, params, _ := mime.ParseMediaType(contentType)
+	if strings.HasPrefix(mt, "multipart/") {
+		var out string
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				return out
+			}
+			if strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") {
+				continue
+			}
+			out += textPart(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
+		}
+	}
+	if mt != "" && mt != "text/plain" {
+		return ""
+	}
+	r := body
+	if strings.EqualFold(encoding, "quoted-printable") {
+		r = quotedprintable.NewReader(body)
+	}
+	b, _ := io.ReadAll(r)
+	return string(b)
 }
