@@ -12,7 +12,7 @@ import (
 type Health int
 
 const (
-	// HealthUnknown: the feed has never been polled.
+	// HealthUnknown: the feed has never been polled successfully.
 	HealthUnknown Health = iota
 	// HealthOK: the last poll succeeded and the feed is not overdue for news.
 	HealthOK
@@ -65,7 +65,9 @@ func (p HealthPolicy) Evaluate(st store.FeedState, f Feed, now time.Time) Health
 	if st.Failures >= n {
 		return HealthFailing
 	}
-	if st.LastPoll.IsZero() && st.LastSuccess.IsZero() {
+	if st.LastSuccess.IsZero() {
+		// Never polled, or polled and never once succeeded (but not yet
+		// failing): nothing it says can be trusted as "ok".
 		return HealthUnknown
 	}
 	if f.QuietAfter > 0 {

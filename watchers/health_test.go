@@ -20,6 +20,8 @@ func TestHealthEvaluate(t *testing.T) {
 		want   Health
 	}{
 		{"never polled", store.FeedState{FeedID: "f"}, feed, HealthPolicy{}, HealthUnknown},
+		{"polled, never succeeded, not yet failing", store.FeedState{FeedID: "f", LastPoll: now, Failures: 1}, feed, HealthPolicy{}, HealthUnknown},
+		{"polled, never succeeded, failing", store.FeedState{FeedID: "f", LastPoll: now, Failures: 3}, feed, HealthPolicy{}, HealthFailing},
 		{"healthy", ok, feed, HealthPolicy{}, HealthOK},
 		{"two failures is not yet failing", withState(ok, func(s *store.FeedState) { s.Failures = 2 }), feed, HealthPolicy{}, HealthOK},
 		{"three failures is failing by default", withState(ok, func(s *store.FeedState) { s.Failures = 3 }), feed, HealthPolicy{}, HealthFailing},
