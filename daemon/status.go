@@ -30,7 +30,18 @@ func Status(ctx context.Context, p *Plan, now time.Time) ([]alerts.FeedHealth, e
 		return nil, err
 	}
 	defer st.Close()
-	return feedHealth(ctx, st, p, now)
+	fh, err := feedHealth(ctx, st, p, now)
+	if err != nil {
+		return nil, err
+	}
+	// A healthy feed's next poll is its schedule's (the store keeps one
+	// only for a feed backing off after failures).
+	for i := range fh {
+		if f := fh[i].Feed; f.Schedule != nil && !fh[i].State.NextPoll.After(now) {
+			fh[i].State.NextPoll = f.Schedule.Next(now)
+		}
+	}
+	return fh, nil
 }
 
 func healthPolicy(p *Plan) watchers.HealthPolicy {

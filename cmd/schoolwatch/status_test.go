@@ -45,14 +45,21 @@ func TestStatusAfterPoll(t *testing.T) {
 	if f := strings.Fields(lines[0]); strings.Join(f, " ") != "FEED STATE LAST SUCCESS LAST ERROR FAILURES NEXT POLL ITEMS SEEN" {
 		t.Errorf("header = %q", lines[0])
 	}
-	var gone string
+	var gone, news string
 	for _, l := range lines[1:] {
 		if strings.HasPrefix(l, "gone ") {
 			gone = l
 		}
+		if strings.HasPrefix(l, "demo-news ") {
+			news = l
+		}
 	}
-	// One failure is below failures_before_notice, so the state is still ok,
-	// but the error is shown.
+	// A healthy feed shows when it is polled next.
+	if f := strings.Fields(news); len(f) < 3 || f[1] != "ok" || strings.Count(news, "never") != 0 {
+		t.Errorf("row for a healthy feed = %q, want ok with a last success and a next poll", news)
+	}
+	// One failure is below failures_before_notice and the feed has never
+	// succeeded, so it is unknown, not ok, but the error is shown.
 	if !strings.Contains(gone, "never") || !strings.Contains(gone, "network") {
 		t.Errorf("row for the dead feed = %q\nall:\n%s", gone, out)
 	}
