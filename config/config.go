@@ -131,6 +131,10 @@ type Polling struct {
 	Jitter Duration `yaml:"jitter"`
 	// MaxBackoff caps the wait after consecutive failures or a Retry-After.
 	MaxBackoff Duration `yaml:"max_backoff"`
+	// RequestsPerMinute caps the requests to a site (registrable domain,
+	// such as reddit.com), beside PerHost's bound on requests in flight.
+	// Unset: DefaultRequestsPerMinute; a site not listed is not capped.
+	RequestsPerMinute map[string]float64 `yaml:"requests_per_minute"`
 }
 
 // FeedDefaults apply to every feed that does not override them.

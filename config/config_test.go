@@ -313,3 +313,19 @@ rules:
 		t.Errorf("a check with nothing to say failed a good config: %v", err)
 	}
 }
+
+// polling.requests_per_minute defaults to Reddit's budget, and a bad site
+// or rate is reported at its field.
+func TestRequestsPerMinute(t *testing.T) {
+	c, err := Parse("c.yml", []byte("mail: { fallback: la@example.org }\nschools: [{ id: \"1\", name: Oak School }]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Polling.RequestsPerMinute["reddit.com"]; got != 1 {
+		t.Errorf("default reddit.com rate = %v, want 1 a minute", got)
+	}
+	_, err = Parse("c.yml", []byte("mail: { fallback: la@example.org }\nschools: [{ id: \"1\", name: Oak School }]\npolling:\n  requests_per_minute: { \"https://Reddit.com/\": 0 }\n"))
+	if err == nil || !strings.Contains(err.Error(), "polling.requests_per_minute") || !strings.Contains(err.Error(), "more than 0") || !strings.Contains(err.Error(), "want a site") {
+		t.Errorf("bad rate: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/rules"
@@ -37,6 +38,11 @@ const (
 // DefaultMaxItems caps the entries read from one feed document: a 10 MiB
 // document of empty entries would otherwise cost gigabytes to parse.
 const DefaultMaxItems = 1000
+
+// DefaultRequestsPerMinute are the sites whose rate limits schoolwatch
+// keeps to unless polling.requests_per_minute says otherwise: Reddit's RSS
+// has allowed about one request a minute since mid-2026.
+var DefaultRequestsPerMinute = map[string]float64{"reddit.com": 1}
 
 // Feed-health defaults (issue 9).
 const (
@@ -106,6 +112,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Polling.PerHost == 0 {
 		c.Polling.PerHost = DefaultPerHost
+	}
+	if c.Polling.RequestsPerMinute == nil {
+		c.Polling.RequestsPerMinute = maps.Clone(DefaultRequestsPerMinute)
 	}
 	setDuration(&c.Polling.Jitter, DefaultJitter)
 	setDuration(&c.Polling.MaxBackoff, DefaultMaxBackoff)

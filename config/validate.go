@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/mail"
 	"net/url"
@@ -200,6 +201,15 @@ func (c *Config) validate() yamlpos.Errors {
 	}
 	if pl := c.Polling; pl.PerHost < 1 || pl.PerHost > c.Polling.Concurrency {
 		v.errorf("polling.per_host", "must be between 1 and polling.concurrency (%d), got %d", c.Polling.Concurrency, pl.PerHost)
+	}
+	for _, site := range slices.Sorted(maps.Keys(c.Polling.RequestsPerMinute)) {
+		field := "polling.requests_per_minute." + site
+		if n := c.Polling.RequestsPerMinute[site]; n <= 0 || n > 6000 {
+			v.errorf(field, "must be more than 0 and at most 6000 requests a minute, got %v", n)
+		}
+		if site == "" || strings.ContainsAny(site, "/:@ ") || site != strings.ToLower(site) {
+			v.errorf(field, "want a site such as reddit.com (lower case, no scheme or path), got %q", site)
+		}
 	}
 	v.duration("polling.jitter", c.Polling.Jitter, false)
 	v.duration("polling.max_backoff", c.Polling.MaxBackoff, true)

@@ -43,7 +43,7 @@ func Once(ctx context.Context, p *Plan, opts OnceOptions) (OnceResult, error) {
 		in := &intake{detect: p.detect, router: alerts.NewRouter(p.Routes, log), onFinding: opts.OnFinding}
 		sch := &watchers.Scheduler{
 			Poller: &watchers.Poller{Fetcher: watchers.NewFetcher(p.Config.Defaults.UserAgent), Sink: in, Log: log, DryRun: true},
-			Feeds:  p.Feeds, Concurrency: p.Config.Polling.Concurrency, PerHost: p.Config.Polling.PerHost,
+			Feeds:  p.Feeds, Concurrency: p.Config.Polling.Concurrency, PerHost: p.Config.Polling.PerHost, RequestsPerMinute: p.Config.Polling.RequestsPerMinute,
 		}
 		res.Polls = sch.PollAll(ctx)
 		return res, nil

@@ -2,6 +2,7 @@ package watchers
 
 import (
 	"context"
+	"golang.org/x/time/rate"
 	"net/url"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type limiter struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostSlots // only hosts with polls waiting or running
+	// rates caps the requests a minute to a site, beside perHost's bound
+	// on requests in flight (nil: none).
+	rates map[string]*rate.Limiter
 }
 
 type hostSlots struct {
@@ -37,14 +41,23 @@ type hostSlots struct {
 	users int
 }
 
-func newLimiter(global, perHost int) *limiter {
+func newLimiter(global, perHost int, perMinute map[string]float64) *limiter {
 	if global <= 0 {
 		global = DefaultConcurrency
 	}
 	if perHost <= 0 {
 		perHost = DefaultPerHost
 	}
-	return &limiter{global: make(chan struct{}, global), perHost: perHost, process: make(chan struct{}, global), hosts: map[string]*hostSlots{}}
+	l := &limiter{global: make(chan struct{}, global), perHost: perHost, process: make(chan struct{}, global), hosts: map[string]*hostSlots{}}
+	for site, n := range perMinute {
+		if n > 0 {
+			if l.rates == nil {
+				l.rates = map[string]*rate.Limiter{}
+			}
+			l.rates[hostOf("https://"+site+"/")] = rate.NewLimiter(rate.Limit(n/60), 1)
+		}
+	}
+	return l
 }
 
 // acquire waits for a slot for a poll of rawURL and returns its release,
@@ -66,6 +79,15 @@ func (l *limiter) acquire(ctx context.Context, rawURL string) (release func(), e
 		case <-ctx.Done():
 			l.leave(host, hs)
 			return nil, ctx.Err()
+		}
+		// A site with a request-rate limit waits its turn while holding
+		// only its own slot, never a global one.
+		if lim := l.rates[host]; lim != nil {
+			if err := lim.Wait(ctx); err != nil {
+				<-hs.slots
+				l.leave(host, hs)
+				return nil, err
+			}
 		}
 	}
 	select {

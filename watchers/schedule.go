@@ -25,6 +25,9 @@ type Scheduler struct {
 	Concurrency int
 	// PerHost bounds fetches in flight to one site (default DefaultPerHost).
 	PerHost int
+	// RequestsPerMinute caps the requests a minute to a site (registrable
+	// domain such as reddit.com); a site not listed is not capped.
+	RequestsPerMinute map[string]float64
 	// MaxJitter bounds the per-feed delay after each scheduled time; 0
 	// (as polling.jitter: 0) disables it. A feed's jitter is also at most a
 	// quarter of its schedule's interval, so a feed polled every minute
@@ -50,7 +53,7 @@ type Scheduler struct {
 }
 
 func (s *Scheduler) limiter() *limiter {
-	s.limOnce.Do(func() { s.lim = newLimiter(s.Concurrency, s.PerHost) })
+	s.limOnce.Do(func() { s.lim = newLimiter(s.Concurrency, s.PerHost, s.RequestsPerMinute) })
 	return s.lim
 }
 
@@ -124,10 +127,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}()
 	}
 	if s.PollOnStart {
-		// At start there is no herd to spread: the concurrency bounds
-		// already pace the first round.
-		for _, job := range jobs {
-			job(0)
+		// The first round ramps up: Concurrency polls start each second,
+		// so 600 feeds do not open 600 requests in the first moment, and
+		// a handful start at once.
+		per := s.Concurrency
+		if per <= 0 {
+			per = DefaultConcurrency
+		}
+		for i, job := range jobs {
+			job(time.Duration(i/per) * time.Second)
 		}
 	}
 	<-ctx.Done()

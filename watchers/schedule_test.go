@@ -58,7 +58,7 @@ func TestInterval(t *testing.T) {
 
 // TestLimiter checks the per-site bound and that other sites are not held up.
 func TestLimiter(t *testing.T) {
-	l := newLimiter(8, 2)
+	l := newLimiter(8, 2, nil)
 	ctx := context.Background()
 	r1, _ := l.acquire(ctx, "https://www.reddit.com/search.rss?q=a")
 	r2, _ := l.acquire(ctx, "https://old.reddit.com/search.rss?q=b")
@@ -186,5 +186,31 @@ func TestFetchSlotFreedWhileRecording(t *testing.T) {
 	}
 	if sink.peak != 1 {
 		t.Errorf("%d documents processed at once with concurrency 1", sink.peak)
+	}
+}
+
+// A site with a request-rate limit gets its requests spaced out; other
+// sites have no limit.
+func TestRequestsPerMinute(t *testing.T) {
+	l := newLimiter(8, 2, map[string]float64{"reddit.com": 600}) // one every 100 ms
+	ctx := context.Background()
+	start := time.Now()
+	for range 3 {
+		release, err := l.acquire(ctx, "https://www.reddit.com/r/kent/search.rss?q=x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("3 reddit requests at 600 a minute took %v, want at least 200ms between the first and the third", d)
+	}
+	if _, ok := l.rates[hostOf("https://news.example.org/feed")]; ok || len(l.rates) != 1 {
+		t.Errorf("rate limits = %v, want reddit.com's only", l.rates)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := l.acquire(cctx, "https://old.reddit.com/r/kent.rss"); err == nil {
+		t.Error("acquire on a cancelled context waited its turn instead of returning")
 	}
 }
