@@ -11,7 +11,6 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-
 // Scheduler polls every feed on its cron schedule (in Location), with a
 // deterministic per-feed jitter so that thousands of feeds sharing a
 // schedule do not fire in the same second, and bounds on fetches in flight,
