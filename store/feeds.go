@@ -115,6 +115,10 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 			`DELETE FROM seen_items WHERE first_seen < ?`,
 			`DELETE FROM alert_log WHERE created < ?`,
 			`DELETE FROM outbox WHERE status != 'pending' AND created < ?`,
+			// A finding held for a digest (a mention, a digest rule) past
+			// the retention period goes too: its excerpt is post text. One
+			// waiting for its immediate mail never does.
+			`DELETE FROM pending WHERE delivery != 'immediate' AND created < ?`,
 			// An item's record goes with the item (they share a first-seen
 			// time); an edited version's record ("key#content") with its own.
 			`DELETE FROM evidence WHERE first_seen < ? OR (instr(item_key, '#') = 0 AND NOT EXISTS (SELECT 1 FROM seen_items WHERE key = evidence.item_key))`,

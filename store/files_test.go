@@ -184,3 +184,31 @@ func TestLock(t *testing.T) {
 	}
 	again.Release()
 }
+
+// A finding held for a digest past the retention period is purged with its
+// excerpt; one waiting for its immediate mail is kept, however old.
+func TestPurgeDigestFindings(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	now := time.Now()
+	old := now.Add(-200 * time.Hour)
+	for i, d := range []string{"digest", "weekly", "immediate", "digest"} {
+		at := old
+		if i == 3 {
+			at = now // recent: kept
+		}
+		p := Pending{Recipient: "head@x.org", SchoolID: "1", ItemKey: fmt.Sprintf("item-%d", i), RuleID: "mention", Delivery: d, Payload: []byte("a post")}
+		if err := s.addPending(ctx, at, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Purge(ctx, now.Add(-100*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string]int{"digest": 1, "weekly": 0, "immediate": 1} {
+		ps, err := s.ListPending(ctx, d)
+		if err != nil || len(ps) != want {
+			t.Errorf("pending %s after the purge: %d, %v; want %d", d, len(ps), err, want)
+		}
+	}
+}
