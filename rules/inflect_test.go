@@ -104,3 +104,58 @@ func errorAs(err error, se **SyntaxError) bool {
 	}
 	return ok
 }
+
+// A term just after a negator is denied by the post ("no complaints at
+// all"); a negator inside a phrase is part of it.
+func TestNegation(t *testing.T) {
+	m, err := Compile(inflectSchools, []Rule{
+		{ID: "complaint", Query: `complain*`, Category: "complaint", Severity: "normal"},
+		{ID: "home", Query: `"not safe at home"`, Category: "safeguarding", Severity: "high"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"Harbourside Academy: no complaints at all, lovely school":   "",
+		"Harbourside Academy, I have never complained before but":    "",
+		"Harbourside Academy parents complain about the new uniform": "complaint",
+		"a girl at Harbourside Academy says she is not safe at home": "home",
+	} {
+		got := ""
+		if fs := m.Match(text); len(fs) > 0 {
+			got = fs[0].Rule
+		}
+		if got != want {
+			t.Errorf("Match(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// A long rule word still matches with one letter wrong, missing, extra or
+// swapped; a short one does not.
+func TestMisspellingsOfLongWords(t *testing.T) {
+	m, err := Compile(inflectSchools, []Rule{
+		{ID: "harass", Query: `harassment OR inappropriate`, Category: "pupil-bullying", Severity: "high"},
+		{ID: "short", Query: `knife`, Category: "threat", Severity: "critical"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"Harbourside Academy harrassment of my son":        "harass", // extra letter
+		"Harbourside Academy harasment online":             "harass", // missing letter
+		"Harbourside Academy teacher was inapropriate":     "harass",
+		"Harbourside Academy teacher was inappropraite":    "harass", // swapped
+		"Harbourside Academy teacher was innappropriate":   "harass",
+		"Harbourside Academy someone had a knfie":          "", // too short to guess
+		"Harbourside Academy inappropriately long queues?": "", // two letters more
+	} {
+		got := ""
+		if fs := m.Match(text); len(fs) > 0 {
+			got = fs[0].Rule
+		}
+		if got != want {
+			t.Errorf("Match(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
