@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -298,6 +299,18 @@ func (m *Matcher) match(text string, mentions bool) []Finding {
 	var order []int32
 	m.schoolOrder(sc, &order)
 	toks := sc.tok.toks
+	var allSchoolSpans [][]Span
+	if len(order) > 1 && len(fired) > 0 {
+		for _, s := range order {
+			var spans []Span
+			for _, mn := range sc.mentions {
+				if mn.school == s {
+					spans = append(spans, Span{Start: int(toks[mn.start].start), End: int(toks[mn.end-1].end)})
+				}
+			}
+			allSchoolSpans = append(allSchoolSpans, spans)
+		}
+	}
 	var out []Finding
 	for _, s := range order {
 		var schoolSpans []Span
@@ -316,7 +329,12 @@ func (m *Matcher) match(text string, mentions bool) []Finding {
 			})
 			continue
 		}
+		attached := false
 		for _, f := range fired {
+			if len(order) > 1 && !nearest(text, schoolSpans, f.spans, allSchoolSpans) {
+				continue // the post tells the schools apart: this one is not what it is about
+			}
+			attached = true
 			r := &m.rules[f.rule]
 			ev := make([]Span, 0, len(schoolSpans)+len(f.spans))
 			ev = append(ev, schoolSpans...)
@@ -332,6 +350,73 @@ func (m *Matcher) match(text string, mentions bool) []Finding {
 				Severity: string(r.Severity), Guidance: r.Guidance, Evidence: ev,
 			})
 		}
+		if !attached && mentions {
+			out = append(out, Finding{
+				School: m.schools[s].ID, Rule: MentionRule, Category: string(Mention),
+				Severity: string(Info), Evidence: schoolSpans,
+			})
+		}
 	}
 	return out
+}
+
+// nearest reports whether a rule's evidence is about the school mentioned
+// at mine rather than another school the post names (all holds every
+// school's mentions, grouped by school). A school named in a sentence that
+// holds the evidence is; when no school is, the one named closest to it
+// is, with any school about as close. "Moved him from Brookfield to
+// Harbourside last year. The bullying at Brookfield was out of control" is
+// about Brookfield; "bullying at Brookfield and Harbourside" about both.
+func nearest(text string, mine, evidence []Span, all [][]Span) bool {
+	inSentence := func(ss []Span) bool {
+		for _, x := range ss {
+			for _, y := range evidence {
+				if sameSentence(text, x.Start, y.Start) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if inSentence(mine) {
+		return true
+	}
+	for _, other := range all {
+		if inSentence(other) {
+			return false // another school shares the evidence's sentence
+		}
+	}
+	d := spanGap(mine, evidence)
+	best := d
+	for _, other := range all {
+		best = min(best, spanGap(other, evidence))
+	}
+	return d <= max(2*best, best+15)
+}
+
+// sameSentence reports whether no sentence ends between byte offsets a
+// and b of text.
+func sameSentence(text string, a, b int) bool {
+	if a > b {
+		a, b = b, a
+	}
+	return !strings.ContainsAny(text[a:b], ".!?\n")
+}
+
+// spanGap is the smallest distance in bytes between a span of a and one of b.
+func spanGap(a, b []Span) int {
+	gap := math.MaxInt
+	for _, x := range a {
+		for _, y := range b {
+			switch {
+			case x.End <= y.Start:
+				gap = min(gap, y.Start-x.End)
+			case y.End <= x.Start:
+				gap = min(gap, x.Start-y.End)
+			default:
+				return 0
+			}
+		}
+	}
+	return gap
 }

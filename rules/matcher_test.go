@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +24,8 @@ func TestMatchFindings(t *testing.T) {
 			{12, 32, SchoolSpan, "st marys folkestone"}, {44, 51, RuleSpan, "stab*"}}},
 		{School: "stmarys", Rule: "complaint", Category: "complaint", Severity: "normal", Guidance: "parental-complaints", Evidence: []Span{
 			{0, 8, RuleSpan, "shambles"}, {12, 32, SchoolSpan, "st marys folkestone"}, {79, 89, RuleSpan, "complain*"}}},
-		{School: "harbourside", Rule: "threat", Category: "threat", Severity: "critical", Guidance: "threats-and-harassment", Evidence: []Span{
-			{44, 51, RuleSpan, "stab*"}, {54, 73, SchoolSpan, "harbourside academy"}}},
+		// The stabbing is in St Mary's sentence, not Harbourside's: the
+		// post tells them apart (issue 15).
 		{School: "harbourside", Rule: "complaint", Category: "complaint", Severity: "normal", Guidance: "parental-complaints", Evidence: []Span{
 			{0, 8, RuleSpan, "shambles"}, {54, 73, SchoolSpan, "harbourside academy"}, {79, 89, RuleSpan, "complain*"}}},
 	}
@@ -193,5 +194,28 @@ func TestMatchMentions(t *testing.T) {
 	}
 	if fs := m.MatchMentions("a knife at Harbourside Academy"); len(fs) != 1 || fs[0].Rule != "threat" {
 		t.Errorf("a rule fires: %+v, want only the rule finding", fs)
+	}
+}
+
+// When a post names two schools, a rule's finding attaches to the school
+// the text is about (the one named nearest its evidence); the other gets a
+// mention. Schools about as near both get it.
+func TestFindingsAttachToTheSchoolTheyAreAbout(t *testing.T) {
+	m := mustCompile(t, []School{
+		{ID: "b", Name: "Brookfield Community School", Town: "Ramsgate"},
+		{ID: "h", Name: "Harbourside Academy", Town: "Dover"},
+	}, []Rule{{ID: "bully", Query: "bullying", Category: "pupil-bullying", Severity: "high"}})
+	got := func(text string) []string {
+		var out []string
+		for _, f := range m.MatchMentions(text) {
+			out = append(out, f.School+":"+f.Rule)
+		}
+		return out
+	}
+	if g := got("We moved our son from Brookfield Community School to Harbourside Academy last year, best decision we made. The bullying at Brookfield Community School was out of control."); !slices.Equal(g, []string{"b:bully", "h:mention"}) {
+		t.Errorf("findings = %v, want the bullying at Brookfield and a mention of Harbourside", g)
+	}
+	if g := got("Bullying at Brookfield Community School and Harbourside Academy"); !slices.Equal(g, []string{"b:bully", "h:bully"}) {
+		t.Errorf("findings = %v, want both schools: the text does not tell them apart", g)
 	}
 }
