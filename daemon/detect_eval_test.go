@@ -158,12 +158,12 @@ func TestDetectionOnHeldOutPosts(t *testing.T) {
 		got, want float64
 		atLeast   bool
 	}{
-		{"problem posts reaching the right school", r(all.reached, all.problems), 0.80, true},
-		{"triple recall", r(all.tp, all.tp+all.fn), 0.66, true},
-		{"triple precision", r(all.tp, all.tp+all.fp), 0.57, true},
+		{"problem posts reaching the right school", r(all.reached, all.problems), 0.85, true},
+		{"triple recall", r(all.tp, all.tp+all.fn), 0.70, true},
+		{"triple precision", r(all.tp, all.tp+all.fp), 0.56, true},
 		{"harmless posts escalated", r(all.harmlessEsc, all.harmless), 0.16, false},
 		{"school precision", r(all.schoolTP, all.schoolTP+all.schoolFP), 0.95, true},
-		{"school recall", r(all.schoolTP, all.schoolTP+all.schFN), 0.82, true},
+		{"school recall", r(all.schoolTP, all.schoolTP+all.schFN), 0.86, true},
 	} {
 		if c.atLeast && c.got < c.want || !c.atLeast && c.got > c.want {
 			t.Errorf("%s = %.3f, floor %.2f", c.what, c.got, c.want)

@@ -331,6 +331,8 @@ var schoolTalkWords = map[string]bool{
 	"nativity": true, "governors": true, "senco": true, "dsl": true, "homework": true, "lessons": true,
 	"year": true, "reception": true, "sixth": true, "academy": true, "primary": true, "trust": true,
 	"netball": true, "kids": true, "class": true, "term": true, "excluded": true, "exclusion": true,
+	"kid": true, "son": true, "daughter": true, "child": true, "children": true, "lad": true, "form": true,
+	"pe": true, "sports": true, "drama": true, "debate": true, "dinners": true, "gates": true, "playground's": true,
 }
 
 // schoolTalkCounts says which weak aliases a text about schools settles:

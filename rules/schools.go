@@ -291,6 +291,15 @@ func schoolCandidates(s School, idx int, ctx [][]string, bad func(field, msg str
 			if keepStripped(g, ctx) {
 				out = append(out, newCandidate(g, kindStripped, source))
 			}
+			// The short name with the town after it ("Oak Margate",
+			// "Park View Sheerness") is how people tell schools apart:
+			// clear, even when the short name alone is a common word.
+			if len(ctx) > 0 && len(g) > 0 && !slices.Equal(g, ctx[0]) {
+				withTown := append(slices.Clone(g), ctx[0]...)
+				c := newCandidate(withTown, kindGenerated, source)
+				c.amb = ambClear
+				out = append(out, c)
+			}
 		}
 	}
 	switch ws := normWords(s.Name); {
