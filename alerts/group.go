@@ -22,6 +22,40 @@ type PendingStore interface {
 	ListPending(ctx context.Context, delivery string) ([]store.Pending, error)
 }
 
+// IncidentRecorder keeps every alert a queued mail carried, for the
+// incident log; *store.Store implements it. A PendingStore that does not
+// keeps none.
+type IncidentRecorder interface {
+	RecordIncidents(ctx context.Context, now time.Time, in []store.Incident) error
+}
+
+// incidents are the rows of the incident log for a group's entries.
+func incidents(grp *Group) []store.Incident {
+	out := make([]store.Incident, 0, len(grp.Entries))
+	for _, e := range grp.Entries {
+		var cats []string
+		for _, a := range e.Rules {
+			if !slices.Contains(cats, string(a.Category)) {
+				cats = append(cats, string(a.Category))
+			}
+		}
+		out = append(out, store.Incident{
+			SchoolID: e.SchoolID, SchoolName: e.SchoolName, ItemKey: e.ItemKey, Recipient: grp.Recipient,
+			Category: string(e.Category), Severity: string(e.Severity), RuleID: e.RuleID, Findings: strings.Join(cats, ","),
+			Title: e.Title, Link: e.Link, Text: fragmentsText(e.Excerpt),
+		})
+	}
+	return out
+}
+
+func fragmentsText(fs []rules.Fragment) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Text)
+	}
+	return b.String()
+}
+
 // Entry is one item in a mail, with every rule it matched for this recipient.
 type Entry struct {
 	Alert         // the most severe of the item's alerts
@@ -96,6 +130,11 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 		}, g.Wake)
 		if err != nil {
 			return n, err
+		}
+		if rec, ok := g.Store.(IncidentRecorder); ok && added {
+			if err := rec.RecordIncidents(ctx, now, incidents(grp)); err != nil {
+				return n, err
+			}
 		}
 		if added {
 			n++

@@ -37,6 +37,16 @@ type Renderer struct {
 	// Retention is how long the store keeps evidence records, for the
 	// mail to say; zero says nothing.
 	Retention time.Duration
+	// ActionLinks, if set, gives each post in a mail its signed action
+	// links (Acknowledge, Not relevant, Mute this thread for 7 days) for
+	// the recipient; nil or an empty result shows none.
+	ActionLinks func(recipient, schoolID, itemKey string, now time.Time) []ActionLink
+}
+
+// ActionLink is one link a leader can follow to act on an alert.
+type ActionLink struct {
+	Text string
+	URL  string
 }
 
 // Labels are the plain-English names of rule categories in subjects and
@@ -99,6 +109,13 @@ type entryView struct {
 	// Advice are the sections below that fit the post.
 	Advice  []sectionRef
 	Excerpt []rules.Fragment
+	// Actions are the signed action links of the post for the recipient.
+	Actions []actionLinkView
+}
+
+type actionLinkView struct {
+	Text string
+	URL  htmltemplate.URL
 }
 
 type sectionRef struct{ ID, Title string }
@@ -247,6 +264,13 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 		}
 		v := r.entry(e, inMail)
 		v.RecordSHA, v.Key = sum, SanitizeText(e.ItemKey, 0)
+		if r.ActionLinks != nil {
+			for _, l := range r.ActionLinks(g.Recipient, e.SchoolID, e.ItemKey, now) {
+				// The daemon builds these from its own public_url and a
+				// base64url token: no feed content reaches them.
+				v.Actions = append(v.Actions, actionLinkView{Text: l.Text, URL: htmltemplate.URL(l.URL)})
+			}
+		}
 		switch {
 		case i >= MaxEvidenceAttached:
 			// A flood of posts: the mail stays a size a phone and a mail

@@ -32,6 +32,10 @@ func insertPending(ctx context.Context, tx *sql.Tx, now time.Time, p Pending) er
 	if logged > 0 {
 		return nil
 	}
+	// A post muted for its school (issue 21) alerts nobody there.
+	if muted, err := mutedTx(ctx, tx, now, p.SchoolID, p.ItemKey); err != nil || muted {
+		return err
+	}
 	created := now
 	if !p.Created.IsZero() {
 		created = p.Created

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Incident statuses, as /alerts.csv and the incident log show them.
+const (
+	StatusNew          = "new"
+	StatusAcknowledged = "acknowledged"
+	StatusNotRelevant  = "not relevant"
+	StatusMuted        = "muted"
+)
+
+// Incident is one alert mailed to one recipient about one post for one
+// school, with what the recipient did about it.
+type Incident struct {
+	ID         int64
+	SchoolID   string
+	SchoolName string
+	ItemKey    string
+	Recipient  string
+	Category   string
+	Severity   string
+	RuleID     string
+	Findings   string // the categories of every finding, comma-separated
+	Title      string
+	Link       string
+	Text       string
+	Created    time.Time
+	Status     string
+	ActedBy    string
+	ActedAt    time.Time
+	Note       string
+}
+
+// ErrNoIncident is returned for an alert the store does not hold.
+var ErrNoIncident = errors.New("no such alert")
+
+// RecordIncidents keeps the alerts a queued mail carried. An alert already
+// recorded (the same school, post and recipient) keeps its status.
+func (s *Store) RecordIncidents(ctx context.Context, now time.Time, in []Incident) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, i := range in {
+			created := now
+			if !i.Created.IsZero() {
+				created = i.Created
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO incidents (school_id, school_name, item_key, recipient, category, severity, rule_id, findings, title, link, text, created)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, i.SchoolID, i.SchoolName, i.ItemKey, i.Recipient, i.Category, i.Severity, i.RuleID, i.Findings, i.Title, i.Link, i.Text, ms(created)); err != nil {
+				return fmt.Errorf("record incident: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+const incidentCols = `id, school_id, school_name, item_key, recipient, category, severity, rule_id, findings, title, link, text, created, status, acted_by, acted_at, note`
+
+func scanIncidents(rows *sql.Rows) ([]Incident, error) {
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		var i Incident
+		var created, acted int64
+		if err := rows.Scan(&i.ID, &i.SchoolID, &i.SchoolName, &i.ItemKey, &i.Recipient, &i.Category, &i.Severity, &i.RuleID, &i.Findings, &i.Title, &i.Link, &i.Text, &created, &i.Status, &i.ActedBy, &acted, &i.Note); err != nil {
+			return nil, err
+		}
+		i.Created = fromMS(created)
+		if acted != 0 {
+			i.ActedAt = fromMS(acted)
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// IncidentFor returns the alert about itemKey for schoolID mailed to recipient.
+func (s *Store) IncidentFor(ctx context.Context, schoolID, itemKey, recipient string) (Incident, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE school_id = ? AND item_key = ? AND recipient = ?`, schoolID, itemKey, recipient)
+	if err != nil {
+		return Incident{}, fmt.Errorf("incident: %w", err)
+	}
+	out, err := scanIncidents(rows)
+	if err != nil {
+		return Incident{}, fmt.Errorf("incident: %w", err)
+	}
+	if len(out) == 0 {
+		return Incident{}, ErrNoIncident
+	}
+	return out[0], nil
+}
+
+// Incidents returns the alerts recorded since since, newest first, at most
+// limit (0: all).
+func (s *Store) Incidents(ctx context.Context, since time.Time, limit int) ([]Incident, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE created >= ? ORDER BY created DESC, id DESC LIMIT ?`, ms(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("incidents: %w", err)
+	}
+	out, err := scanIncidents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("incidents: %w", err)
+	}
+	return out, nil
+}
+
+// ActOnIncident records what recipient did about an alert: status is
+// StatusAcknowledged, StatusNotRelevant or StatusMuted. Muting also
+// suppresses further alerts about the post for the school until muteUntil.
+func (s *Store) ActOnIncident(ctx context.Context, now time.Time, schoolID, itemKey, recipient, status, note string, muteUntil time.Time) error {
+	switch status {
+	case StatusAcknowledged, StatusNotRelevant, StatusMuted:
+	default:
+		return fmt.Errorf("act on incident: unknown status %q", status)
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = ?, acted_by = ?, acted_at = ?, note = ? WHERE school_id = ? AND item_key = ? AND recipient = ?`,
+			status, recipient, ms(now), note, schoolID, itemKey, recipient)
+		if err != nil {
+			return fmt.Errorf("act on incident: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoIncident
+		}
+		if status == StatusMuted {
+			var link string
+			_ = tx.QueryRowContext(ctx, `SELECT link FROM incidents WHERE school_id = ? AND item_key = ? AND recipient = ?`, schoolID, itemKey, recipient).Scan(&link)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mutes (school_id, item_key, link, until) VALUES (?, ?, ?, ?)
+				ON CONFLICT (school_id, item_key) DO UPDATE SET until = excluded.until, link = excluded.link`, schoolID, itemKey, link, ms(muteUntil)); err != nil {
+				return fmt.Errorf("mute: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Muted reports whether alerts about itemKey (or a post at link, when
+// link is set) are muted for schoolID at now.
+func (s *Store) Muted(ctx context.Context, now time.Time, schoolID, itemKey, link string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutes WHERE school_id = ? AND until > ? AND (item_key = ? OR (? <> '' AND link = ?))`,
+		schoolID, ms(now), itemKey, link, link).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("muted: %w", err)
+	}
+	return n > 0, nil
+}
+
+func mutedTx(ctx context.Context, tx *sql.Tx, now time.Time, schoolID, itemKey string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutes WHERE school_id = ? AND item_key = ? AND until > ?`, schoolID, itemKey, ms(now)).Scan(&n)
+	return n > 0, err
+}
+
+// LinkKey returns the key that signs action links: generated at random
+// (32 bytes) the first time and kept in the store from then on.
+func (s *Store) LinkKey(ctx context.Context) ([]byte, error) {
+	var key []byte
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'link_key'`).Scan(&key)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('link_key', ?)`, key)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link key: %w", err)
+	}
+	return key, nil
+}
