@@ -26,6 +26,13 @@ type Records interface {
 	FirstMails(ctx context.Context, recipient string, itemKeys []string) (map[string]string, error)
 }
 
+// Statuses is implemented by Records that know what leaders did about
+// earlier alerts (*store.Store does): a later mail about the same post
+// shows it ("acknowledged by head@example.org at 07:42").
+type Statuses interface {
+	StatusOf(ctx context.Context, schoolID, itemKey string) (store.Incident, bool, error)
+}
+
 // Renderer renders groups of alerts into complete mails.
 type Renderer struct {
 	Letterhead
@@ -111,6 +118,8 @@ type entryView struct {
 	Excerpt []rules.Fragment
 	// Actions are the signed action links of the post for the recipient.
 	Actions []actionLinkView
+	// Status is what a leader already did about the post, if anything.
+	Status string
 }
 
 type actionLinkView struct {
@@ -264,6 +273,15 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 		}
 		v := r.entry(e, inMail)
 		v.RecordSHA, v.Key = sum, SanitizeText(e.ItemKey, 0)
+		if st, ok := r.Records.(Statuses); ok {
+			in, found, err := st.StatusOf(ctx, e.SchoolID, e.ItemKey)
+			if err != nil {
+				return draft{}, err
+			}
+			if found {
+				v.Status = statusLine(in, r.location())
+			}
+		}
 		if r.ActionLinks != nil {
 			for _, l := range r.ActionLinks(g.Recipient, e.SchoolID, e.ItemKey, now) {
 				// The daemon builds these from its own public_url and a
@@ -492,6 +510,20 @@ func (r *Renderer) actions(g *Group) []actionView {
 		})
 	}
 	return out
+}
+
+// statusLine says what a leader did about a post: "Acknowledged by
+// head@example.org at Mon 30 Nov 07:42: rang the police".
+func statusLine(in store.Incident, loc *time.Location) string {
+	s := strings.ToUpper(in.Status[:1]) + in.Status[1:]
+	if in.Status == store.StatusNotRelevant {
+		s = "Marked not relevant"
+	}
+	s += " by " + SanitizeText(in.ActedBy, 0) + " at " + in.ActedAt.In(loc).Format("Mon 2 Jan 15:04")
+	if in.Note != "" {
+		s += ": " + SanitizeText(in.Note, 200)
+	}
+	return s
 }
 
 func (r *Renderer) entry(e Entry, inMail []string) entryView {

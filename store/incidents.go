@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -155,10 +156,34 @@ func (s *Store) Muted(ctx context.Context, now time.Time, schoolID, itemKey, lin
 	return n > 0, nil
 }
 
+// mutedTx reports whether itemKey, or the post it is an edit of
+// ("key#fingerprint"), is muted for schoolID at now.
 func mutedTx(ctx context.Context, tx *sql.Tx, now time.Time, schoolID, itemKey string) (bool, error) {
+	base, _, _ := strings.Cut(itemKey, "#")
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutes WHERE school_id = ? AND item_key = ? AND until > ?`, schoolID, itemKey, ms(now)).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutes WHERE school_id = ? AND item_key IN (?, ?) AND until > ?`, schoolID, itemKey, base, ms(now)).Scan(&n)
 	return n > 0, err
+}
+
+// StatusOf returns the latest action any recipient at schoolID took on
+// the post itemKey (or the post it is an edit of), for a later mail about
+// it to show; ok is false when nobody has acted on it.
+func (s *Store) StatusOf(ctx context.Context, schoolID, itemKey string) (in Incident, ok bool, err error) {
+	base, _, _ := strings.Cut(itemKey, "#")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE school_id = ? AND (item_key IN (?, ?) OR item_key LIKE ? ESCAPE '\') AND acted_at > 0
+		ORDER BY acted_at DESC, id DESC LIMIT 1`, schoolID, itemKey, base, likeEscape(base)+"#%")
+	if err != nil {
+		return Incident{}, false, fmt.Errorf("status of %s: %w", itemKey, err)
+	}
+	out, err := scanIncidents(rows)
+	if err != nil || len(out) == 0 {
+		return Incident{}, false, err
+	}
+	return out[0], true, nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // LinkKey returns the key that signs action links: generated at random
