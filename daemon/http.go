@@ -31,6 +31,9 @@ func serveHTTP(ctx context.Context, addr, webConfig string, gath prometheus.Gath
 	if iw != nil {
 		mux.HandleFunc("/alerts", iw.alertsPage)
 		mux.HandleFunc("/alerts.csv", iw.alertsCSV)
+		if iw.plan != nil && iw.reportFn != nil {
+			mux.HandleFunc("/report", iw.report)
+		}
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(gath, promhttp.HandlerOpts{Timeout: 10 * time.Second}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {

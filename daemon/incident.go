@@ -28,6 +28,10 @@ type incidentWeb struct {
 	limiter *rateLimiter
 	log     *slog.Logger
 	now     func() time.Time
+	// plan is the running generation's plan (for /report); nil before it.
+	plan func() *Plan
+	// reportFn is Report; tests may replace it.
+	reportFn func(ctx context.Context, p *Plan, r ReportedPost) (ReportResult, error)
 }
 
 func (iw *incidentWeb) clock() time.Time {
@@ -70,7 +74,7 @@ var actTmpl = template.Must(template.New("act").Parse(pageHead + `
 
 var logTmpl = template.Must(template.New("log").Parse(pageHead + `
 <h1>Recent alerts</h1>
-<p class="muted">The last {{ .Days }} days. <a href="alerts.csv">Download as CSV</a></p>
+<p class="muted">The last {{ .Days }} days. <a href="alerts.csv">Download as CSV</a> · <a href="report">Report a post</a></p>
 {{ range .Schools }}<h2>{{ .Name }}</h2>
 <table><tr><th>Time</th><th>Post</th><th>Findings</th><th>Status</th></tr>
 {{ range .Rows }}<tr><td>{{ .Time }}</td><td>{{ if .Link }}<a href="{{ .Link }}" rel="noopener noreferrer">{{ .Title }}</a>{{ else }}{{ .Title }}{{ end }}</td><td>{{ .Severity }} · {{ .Findings }}</td>

@@ -274,7 +274,44 @@ func TestIncidentAcknowledgeFromMail(t *testing.T) {
 	if !found {
 		t.Fatalf("/alerts.csv does not list %s as acknowledged", postLink)
 	}
-	code, logPage := getBody(t, base+"/alerts")
+	// The report form: a CSRF token from the page, refused without it or
+	// from another site's page, accepted with it.
+	code, page := getBody(t, base+"/report")
+	if code != http.StatusOK || !strings.Contains(page, `<option value="990001">`) {
+		t.Fatalf("GET /report = %d %q", code, page)
+	}
+	rf := url.Values{"school": {"990001"}, "text": {"Someone says they will bring a knife to St Mary's Folkestone tomorrow"}, "url": {"https://closed.example/p/1"}}
+	if code := post(rf); code != http.StatusForbidden {
+		t.Errorf("POST /act with a report form = %d, want 403", code)
+	}
+	postReport := func(f url.Values, origin string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/report", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := postReport(rf, ""); code != http.StatusForbidden {
+		t.Errorf("POST /report without a CSRF token = %d, want 403", code)
+	}
+	rf.Set("csrf", hiddenRE.FindStringSubmatch(page)[2])
+	if code, _ := postReport(rf, "https://evil.example"); code != http.StatusForbidden {
+		t.Errorf("POST /report from another site = %d, want 403", code)
+	}
+	if code, body := postReport(rf, ""); code != http.StatusOK || !strings.Contains(body, "Reported: ") {
+		t.Errorf("POST /report = %d %q", code, body)
+	}
+
+	var logPage string
+	code, logPage = getBody(t, base+"/alerts")
 	if code != http.StatusOK || !strings.Contains(logPage, "acknowledged") || strings.Contains(logPage, "<b>") || !strings.Contains(logPage, "&lt;b&gt;") {
 		t.Errorf("/alerts = %d, want the acknowledgement with the note escaped:\n%s", code, logPage)
 	}

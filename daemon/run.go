@@ -86,7 +86,12 @@ func Run(ctx context.Context, opts Options) error {
 				return g.links, g.plan.Config.Location
 			}
 			return nil, nil
-		}}
+		}, plan: func() *Plan {
+			if g := cur.Load(); g != nil {
+				return g.plan
+			}
+			return nil
+		}, reportFn: Report}
 	}
 	if listen != "off" {
 		a, httpDone, err := serveHTTP(httpCtx, listen, p.Config.Resolve(p.Config.HTTP.WebConfig), svc.gatherer, func(ctx context.Context) error {
