@@ -74,6 +74,16 @@ type Group struct {
 	key       string
 	oldest    time.Time // when its oldest finding was queued
 	critical  bool
+	// suppressed are the alerts to the recipient mutes held back, which
+	// a digest reports.
+	suppressed []store.Suppression
+}
+
+// Suppressor is implemented by a PendingStore that records what mutes held
+// back (*store.Store does): the digest reports it, once.
+type Suppressor interface {
+	Suppressions(ctx context.Context, recipient string) ([]store.Suppression, error)
+	MarkSuppressionsReported(ctx context.Context, ids []int64) error
 }
 
 // Grouper turns pending findings into mails in the outbox.
@@ -121,6 +131,12 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 		if !due(grp) {
 			continue
 		}
+		sup, canSuppress := g.Store.(Suppressor)
+		if canSuppress && grp.Kind == mail.KindDigest {
+			if grp.suppressed, err = sup.Suppressions(ctx, grp.Recipient); err != nil {
+				return n, err
+			}
+		}
 		d, err := g.Renderer.draft(ctx, grp, now)
 		if err != nil {
 			return n, err
@@ -130,6 +146,15 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 		}, g.Wake)
 		if err != nil {
 			return n, err
+		}
+		if canSuppress && added && len(grp.suppressed) > 0 {
+			ids := make([]int64, len(grp.suppressed))
+			for i, x := range grp.suppressed {
+				ids[i] = x.ID
+			}
+			if err := sup.MarkSuppressionsReported(ctx, ids); err != nil {
+				return n, err
+			}
 		}
 		if rec, ok := g.Store.(IncidentRecorder); ok && added {
 			if err := rec.RecordIncidents(ctx, now, incidents(grp)); err != nil {

@@ -79,3 +79,55 @@ func TestActionLinksAndStatusInMail(t *testing.T) {
 		t.Errorf("the later mail's HTML does not show the acknowledgement, escaped")
 	}
 }
+
+// TestDigestReportsMutedAlerts: an alert a mute held back is listed once,
+// in the recipient's next digest, with the post's title and who muted it.
+func TestDigestReportsMutedAlerts(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
+	g := &Grouper{Store: st, Renderer: testRenderer()}
+	a := hostileAlert()
+	a.Title = "The thread everyone is sharing"
+	a.Link = "https://news.example/1"
+	addPending(t, st, now, pendingFor(t, "head@example.org", "1", a))
+	if _, err := g.Flush(ctx, now, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ActOnIncident(ctx, now, "1", a.ItemKey, "head@example.org", store.StatusMuted, "", now.Add(7*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	edit := a
+	edit.ItemKey = a.ItemKey + "#v2"
+	held := pendingFor(t, "dsl@example.org", "1", edit)
+	held.Delivery = "digest"
+	other := hostileAlert()
+	other.ItemKey, other.Title = "item-2", "Another post"
+	next := pendingFor(t, "dsl@example.org", "1", other)
+	next.Delivery = "digest"
+	addPending(t, st, now.Add(time.Hour), held, next)
+	if n, err := g.Digest(ctx, now.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Digest = %d, %v", n, err)
+	}
+	msgs, _ := st.DueCapped(ctx, now.Add(2*time.Hour), 0, 10)
+	var digest []byte
+	for _, m := range msgs {
+		if m.Recipient == "dsl@example.org" {
+			digest = m.Raw
+		}
+	}
+	text, html := parts(t, digest)
+	flat := strings.Join(strings.Fields(text), " ")
+	if !strings.Contains(flat, "HELD BACK BY A MUTE") || !strings.Contains(flat, "“The thread everyone is sharing” (St Mary's CE Primary), muted by head@example.org") {
+		t.Errorf("the digest does not report the held-back alert:\n%s", text)
+	}
+	if !strings.Contains(html, "Held back by a mute") {
+		t.Error("the digest's HTML does not report the held-back alert")
+	}
+	if strings.Contains(flat, "THE POSTS") || strings.Count(flat, "Another post") == 0 {
+		t.Errorf("the digest should carry the one other post:\n%s", text)
+	}
+	if sup, err := st.Suppressions(ctx, "dsl@example.org"); err != nil || len(sup) != 0 {
+		t.Errorf("suppressions after the digest = %+v, %v; want none left to report", sup, err)
+	}
+}

@@ -185,7 +185,11 @@ type mailData struct {
 	Retention string
 	// FollowUp is set when the mail follows an earlier one about a post.
 	FollowUp bool
+	// Suppressed are the alerts mutes held back, in a digest.
+	Suppressed []suppressedView
 }
+
+type suppressedView struct{ School, Title, MutedBy, When string }
 
 // Render renders the outbox message for a group, dated now.
 func (r *Renderer) Render(g *Group, now time.Time) (store.Message, error) {
@@ -210,6 +214,12 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 	}
 	if len(g.Entries) > 0 {
 		d.School = g.Entries[0].SchoolName
+	}
+	for _, x := range g.suppressed {
+		d.Suppressed = append(d.Suppressed, suppressedView{
+			School: SanitizeText(x.SchoolName, 0), Title: SanitizeText(x.Title, 80), MutedBy: SanitizeText(x.MutedBy, 0),
+			When: x.Created.In(r.location()).Format("Mon 2 Jan 15:04"),
+		})
 	}
 	if r.Retention > 0 {
 		d.Retention = retentionText(r.Retention)

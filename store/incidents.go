@@ -156,13 +156,64 @@ func (s *Store) Muted(ctx context.Context, now time.Time, schoolID, itemKey, lin
 	return n > 0, nil
 }
 
-// mutedTx reports whether itemKey, or the post it is an edit of
-// ("key#fingerprint"), is muted for schoolID at now.
-func mutedTx(ctx context.Context, tx *sql.Tx, now time.Time, schoolID, itemKey string) (bool, error) {
+// mutedTx returns the muted post's key if itemKey, or the post it is an
+// edit of ("key#fingerprint"), is muted for schoolID at now; "" if not.
+func mutedTx(ctx context.Context, tx *sql.Tx, now time.Time, schoolID, itemKey string) (string, error) {
 	base, _, _ := strings.Cut(itemKey, "#")
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutes WHERE school_id = ? AND item_key IN (?, ?) AND until > ?`, schoolID, itemKey, base, ms(now)).Scan(&n)
-	return n > 0, err
+	var k string
+	err := tx.QueryRowContext(ctx, `SELECT item_key FROM mutes WHERE school_id = ? AND item_key IN (?, ?) AND until > ? LIMIT 1`, schoolID, itemKey, base, ms(now)).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return k, err
+}
+
+// Suppression is an alert a mute held back, for the digest to report.
+type Suppression struct {
+	ID                      int64
+	SchoolID, SchoolName    string
+	ItemKey, Title, MutedBy string
+	Created                 time.Time
+}
+
+// Suppressions returns the alerts to recipient that mutes held back and
+// no digest has reported yet, oldest first.
+func (s *Store) Suppressions(ctx context.Context, recipient string) ([]Suppression, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.school_id, s.item_key, s.created,
+		COALESCE((SELECT i.school_name || char(0) || i.title || char(0) || i.acted_by FROM incidents i WHERE i.school_id = s.school_id AND i.item_key = s.muted_key AND i.status = 'muted' ORDER BY i.acted_at DESC LIMIT 1), '')
+		FROM suppressed s WHERE s.recipient = ? AND s.reported = 0 ORDER BY s.created, s.id`, recipient)
+	if err != nil {
+		return nil, fmt.Errorf("suppressions: %w", err)
+	}
+	defer rows.Close()
+	var out []Suppression
+	for rows.Next() {
+		var x Suppression
+		var created int64
+		var info string
+		if err := rows.Scan(&x.ID, &x.SchoolID, &x.ItemKey, &created, &info); err != nil {
+			return nil, fmt.Errorf("suppressions: %w", err)
+		}
+		x.Created = fromMS(created)
+		f := strings.SplitN(info, "\x00", 3)
+		if len(f) == 3 {
+			x.SchoolName, x.Title, x.MutedBy = f[0], f[1], f[2]
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// MarkSuppressionsReported records that a digest reported these.
+func (s *Store) MarkSuppressionsReported(ctx context.Context, ids []int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE suppressed SET reported = 1 WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("mark suppressions: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // StatusOf returns the latest action any recipient at schoolID took on

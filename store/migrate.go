@@ -137,6 +137,16 @@ var migrations = []string{
 		until     INTEGER NOT NULL,
 		PRIMARY KEY (school_id, item_key)
 	);
+	CREATE TABLE suppressed (
+		id        INTEGER PRIMARY KEY,
+		school_id TEXT NOT NULL,
+		item_key  TEXT NOT NULL,
+		muted_key TEXT NOT NULL,
+		recipient TEXT NOT NULL,
+		created   INTEGER NOT NULL,
+		reported  INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (recipient, item_key)
+	);
 	CREATE TABLE settings (
 		name  TEXT PRIMARY KEY,
 		value BLOB NOT NULL

@@ -33,7 +33,12 @@ func insertPending(ctx context.Context, tx *sql.Tx, now time.Time, p Pending) er
 		return nil
 	}
 	// A post muted for its school (issue 21) alerts nobody there.
-	if muted, err := mutedTx(ctx, tx, now, p.SchoolID, p.ItemKey); err != nil || muted {
+	if mutedKey, err := mutedTx(ctx, tx, now, p.SchoolID, p.ItemKey); err != nil || mutedKey != "" {
+		if err == nil && mutedKey != "" {
+			// The digest reports what a mute held back.
+			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO suppressed (school_id, item_key, muted_key, recipient, created) VALUES (?, ?, ?, ?, ?)`,
+				p.SchoolID, p.ItemKey, mutedKey, p.Recipient, ms(now))
+		}
 		return err
 	}
 	created := now
