@@ -156,12 +156,14 @@ func (s *Store) Muted(ctx context.Context, now time.Time, schoolID, itemKey, lin
 	return n > 0, nil
 }
 
-// mutedTx returns the muted post's key if itemKey, or the post it is an
-// edit of ("key#fingerprint"), is muted for schoolID at now; "" if not.
-func mutedTx(ctx context.Context, tx *sql.Tx, now time.Time, schoolID, itemKey string) (string, error) {
+// mutedTx returns the muted post's key if itemKey, the post it is an edit
+// of ("key#fingerprint") or a post at link is muted for schoolID at now;
+// "" if not.
+func mutedTx(ctx context.Context, tx *sql.Tx, now time.Time, schoolID, itemKey, link string) (string, error) {
 	base, _, _ := strings.Cut(itemKey, "#")
 	var k string
-	err := tx.QueryRowContext(ctx, `SELECT item_key FROM mutes WHERE school_id = ? AND item_key IN (?, ?) AND until > ? LIMIT 1`, schoolID, itemKey, base, ms(now)).Scan(&k)
+	err := tx.QueryRowContext(ctx, `SELECT item_key FROM mutes WHERE school_id = ? AND until > ? AND (item_key IN (?, ?) OR (? <> '' AND link = ?)) LIMIT 1`,
+		schoolID, ms(now), itemKey, base, link, link).Scan(&k)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -64,3 +64,30 @@ func TestLinkKeyKept(t *testing.T) {
 		t.Errorf("LinkKey after a reopen = %x, want %x", k2, k1)
 	}
 }
+
+// TestMuteCoversTheSameLink: a post recorded under another key (another
+// feed carried it) but at the muted post's link is muted too.
+func TestMuteCoversTheSameLink(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	s.RecordIncidents(ctx, now, []Incident{{SchoolID: "1", ItemKey: "k:1", Recipient: "head@example.org", Link: "https://x.example/thread"}})
+	if err := s.ActOnIncident(ctx, now, "1", "k:1", "head@example.org", StatusMuted, "", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	item := func(key, link string) Item {
+		return Item{Key: key, FeedID: "other", Alert: true, Evidence: &Evidence{Link: link, Title: "t"},
+			Pending: []Pending{{Recipient: "dsl@example.org", SchoolID: "1", RuleID: "threat", Delivery: "immediate", Payload: []byte("{}")}}}
+	}
+	if _, err := s.RecordItems(ctx, now, []Item{item("k:9", "https://x.example/thread"), item("k:10", "https://x.example/other")}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.ListPending(ctx, "immediate")
+	if err != nil || len(ps) != 1 || ps[0].ItemKey != "k:10" {
+		t.Errorf("pending = %+v, %v; want k:10's alone", ps, err)
+	}
+	sup, err := s.Suppressions(ctx, "dsl@example.org")
+	if err != nil || len(sup) != 1 || sup[0].ItemKey != "k:9" || sup[0].MutedBy != "head@example.org" {
+		t.Errorf("suppressions = %+v, %v", sup, err)
+	}
+}
