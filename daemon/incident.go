@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
@@ -27,11 +29,18 @@ type incidentWeb struct {
 	links   func() (*linker, *time.Location)
 	limiter *rateLimiter
 	log     *slog.Logger
+	metrics *prometheus.CounterVec // schoolwatch_alert_actions_total; nil counts nothing
 	now     func() time.Time
 	// plan is the running generation's plan (for /report); nil before it.
 	plan func() *Plan
 	// reportFn is Report; tests may replace it.
 	reportFn func(ctx context.Context, p *Plan, r ReportedPost) (ReportResult, error)
+}
+
+func (iw *incidentWeb) count(action, result string) {
+	if iw.metrics != nil {
+		iw.metrics.WithLabelValues(action, result).Inc()
+	}
 }
 
 func (iw *incidentWeb) clock() time.Time {
@@ -106,6 +115,7 @@ func secureHeaders(w http.ResponseWriter) {
 // POST checks the form's CSRF token and records the action.
 func (iw *incidentWeb) act(w http.ResponseWriter, r *http.Request) {
 	if !iw.limiter.allow(remoteHost(r), iw.clock()) {
+		iw.count("unknown", "limited")
 		plain(w, http.StatusTooManyRequests, "Too many requests; try again in a minute.")
 		return
 	}
@@ -133,6 +143,7 @@ func (iw *incidentWeb) act(w http.ResponseWriter, r *http.Request) {
 	now := iw.clock()
 	c, err := l.verify(tok, now)
 	if err != nil {
+		iw.count("unknown", "refused")
 		plain(w, http.StatusForbidden, "Forbidden: "+err.Error()+". Use the links in your latest schoolwatch mail.")
 		return
 	}
@@ -148,12 +159,13 @@ func (iw *incidentWeb) act(w http.ResponseWriter, r *http.Request) {
 	done := false
 	if r.Method == http.MethodPost {
 		if !l.checkCSRF(tok, r.PostForm.Get("csrf")) {
+			iw.count(c.Action, "refused")
 			plain(w, http.StatusForbidden, "Forbidden: the form has expired. Open the link from your mail again.")
 			return
 		}
 		note := strings.TrimSpace(r.PostForm.Get("note"))
-		if len(note) > 2000 {
-			note = note[:2000]
+		if r := []rune(note); len(r) > 2000 {
+			note = string(r[:2000])
 		}
 		status := map[string]string{actAcknowledge: store.StatusAcknowledged, actNotRelevant: store.StatusNotRelevant, actMute: store.StatusMuted}[c.Action]
 		if err := iw.store.ActOnIncident(r.Context(), now, c.School, c.Item, c.Recipient, status, note, now.Add(l.muteFor)); err != nil {
@@ -162,11 +174,14 @@ func (iw *incidentWeb) act(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		iw.log.Info("alert action recorded", "school", c.School, "item", c.Item, "status", status)
+		iw.count(c.Action, "recorded")
 		if inc, err = iw.store.IncidentFor(r.Context(), c.School, c.Item, c.Recipient); err != nil {
 			plain(w, http.StatusInternalServerError, "Something went wrong; try again later.")
 			return
 		}
 		done = true
+	} else {
+		iw.count(c.Action, "shown")
 	}
 	secureHeaders(w)
 	acted := ""

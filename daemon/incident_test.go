@@ -274,6 +274,34 @@ func TestIncidentAcknowledgeFromMail(t *testing.T) {
 	if !found {
 		t.Fatalf("/alerts.csv does not list %s as acknowledged", postLink)
 	}
+	actions := func(action, result string) float64 {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() != "schoolwatch_alert_actions_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				got := map[string]string{}
+				for _, l := range m.GetLabel() {
+					got[l.GetName()] = l.GetValue()
+				}
+				if got["action"] == action && got["result"] == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	if n := actions("ack", "recorded"); n != 1 {
+		t.Errorf("schoolwatch_alert_actions_total{action=ack,result=recorded} = %v, want 1", n)
+	}
+	if n := actions("ack", "shown"); n < 3 {
+		t.Errorf("schoolwatch_alert_actions_total{action=ack,result=shown} = %v, want 3 or more", n)
+	}
+	if n := actions("unknown", "refused"); n < 2 {
+		t.Errorf("schoolwatch_alert_actions_total{action=unknown,result=refused} = %v, want 2 or more", n)
+	}
+
 	// The report form: a CSRF token from the page, refused without it or
 	// from another site's page, accepted with it.
 	code, page := getBody(t, base+"/report")

@@ -81,7 +81,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	var iw *incidentWeb
 	if p.Config.HTTP.PublicURL != "" {
-		iw = &incidentWeb{store: svc.store, limiter: newRateLimiter(20, 0.2), log: log, links: func() (*linker, *time.Location) {
+		iw = &incidentWeb{store: svc.store, limiter: newRateLimiter(20, 0.2), log: log, metrics: svc.dm.actions, links: func() (*linker, *time.Location) {
 			if g := cur.Load(); g != nil && g.links != nil {
 				return g.links, g.plan.Config.Location
 			}
