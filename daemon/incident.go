@@ -119,8 +119,8 @@ func (iw *incidentWeb) act(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusTooManyRequests, "Too many requests; try again in a minute.")
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, HEAD, POST")
 		plain(w, http.StatusMethodNotAllowed, "Method not allowed.")
 		return
 	}

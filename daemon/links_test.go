@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
 )
 
@@ -178,5 +180,36 @@ func TestMuteSuppressesAlerts(t *testing.T) {
 	}
 	if err := st.ActOnIncident(ctx, now, "1", "k:9", "head@example.org", store.StatusAcknowledged, "", time.Time{}); !errors.Is(err, store.ErrNoIncident) {
 		t.Errorf("acting on an alert never mailed = %v, want ErrNoIncident", err)
+	}
+}
+
+// TestLinkKeyFile: http.link_key_file supplies the key (trimmed); a short
+// one is refused; without it the store's key is used, the same each time.
+func TestLinkKeyFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "sw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := &config.Config{}
+	k1, err := linkKey(ctx, cfg, st)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("the store's key = %x, %v", k1, err)
+	}
+	if k2, _ := linkKey(ctx, cfg, st); !bytes.Equal(k1, k2) {
+		t.Error("the store's key changed")
+	}
+	path := filepath.Join(dir, "link.key")
+	os.WriteFile(path, []byte("  a key of at least sixteen bytes\n"), 0o600)
+	cfg.HTTP.LinkKeyFile = path
+	k, err := linkKey(ctx, cfg, st)
+	if err != nil || string(k) != "a key of at least sixteen bytes" {
+		t.Errorf("the file's key = %q, %v", k, err)
+	}
+	os.WriteFile(path, []byte("short\n"), 0o600)
+	if _, err := linkKey(ctx, cfg, st); err == nil || !strings.Contains(err.Error(), "http.link_key_file") {
+		t.Errorf("a short key file = %v, want an error naming http.link_key_file", err)
 	}
 }
