@@ -87,7 +87,7 @@ var logTmpl = template.Must(template.New("log").Parse(pageHead + `
 {{ range .Schools }}<h2>{{ .Name }}</h2>
 <table><tr><th>Time</th><th>Post</th><th>Findings</th><th>Status</th></tr>
 {{ range .Rows }}<tr><td>{{ .Time }}</td><td>{{ if .Link }}<a href="{{ .Link }}" rel="noopener noreferrer">{{ .Title }}</a>{{ else }}{{ .Title }}{{ end }}</td><td>{{ .Severity }} · {{ .Findings }}</td>
-<td><span class="st">{{ .Status }}</span>{{ if .ActedBy }}<br>by {{ .ActedBy }} at {{ .ActedAt }}{{ end }}{{ if .Note }}<br>“{{ .Note }}”{{ end }}</td></tr>
+<td><span class="st">{{ .Status }}</span>{{ if .ActedBy }}<br>by {{ .ActedBy }} at {{ .ActedAtStr }}{{ end }}{{ if .Note }}<br>“{{ .Note }}”{{ end }}</td></tr>
 {{ end }}</table>
 {{ else }}<p>No alerts yet.</p>{{ end }}
 </body></html>
