@@ -23,10 +23,10 @@ type PendingStore interface {
 }
 
 // IncidentRecorder keeps every alert a queued mail carried, for the
-// incident log; *store.Store implements it. A PendingStore that does not
-// keeps none.
+// incident log, in the transaction that queues the mail; *store.Store
+// implements it. A PendingStore that does not keeps none.
 type IncidentRecorder interface {
-	RecordIncidents(ctx context.Context, now time.Time, in []store.Incident) error
+	EnqueueRecorded(ctx context.Context, now time.Time, m store.Message, pendingIDs []int64, itemKeys []string, in []store.Incident) (bool, error)
 }
 
 // incidents are the rows of the incident log for a group's entries.
@@ -142,6 +142,9 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 			return n, err
 		}
 		added, err := g.Renderer.queue(ctx, now, d, func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+			if rec, ok := g.Store.(IncidentRecorder); ok {
+				return rec.EnqueueRecorded(ctx, now, m, grp.pending, grp.itemKeys, incidents(grp))
+			}
 			return g.Store.Enqueue(ctx, now, m, grp.pending, grp.itemKeys)
 		}, g.Wake)
 		if err != nil {
@@ -153,11 +156,6 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 				ids[i] = x.ID
 			}
 			if err := sup.MarkSuppressionsReported(ctx, ids); err != nil {
-				return n, err
-			}
-		}
-		if rec, ok := g.Store.(IncidentRecorder); ok && added {
-			if err := rec.RecordIncidents(ctx, now, incidents(grp)); err != nil {
 				return n, err
 			}
 		}

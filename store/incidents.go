@@ -46,19 +46,38 @@ var ErrNoIncident = errors.New("no such alert")
 // RecordIncidents keeps the alerts a queued mail carried. An alert already
 // recorded (the same school, post and recipient) keeps its status.
 func (s *Store) RecordIncidents(ctx context.Context, now time.Time, in []Incident) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, i := range in {
-			created := now
-			if !i.Created.IsZero() {
-				created = i.Created
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO incidents (school_id, school_name, item_key, recipient, category, severity, rule_id, findings, title, link, text, created)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, i.SchoolID, i.SchoolName, i.ItemKey, i.Recipient, i.Category, i.Severity, i.RuleID, i.Findings, i.Title, i.Link, i.Text, ms(created)); err != nil {
-				return fmt.Errorf("record incident: %w", err)
-			}
+	return s.tx(ctx, func(tx *sql.Tx) error { return recordIncidents(ctx, tx, now, in) })
+}
+
+// EnqueueRecorded is Enqueue that also records the alerts the mail
+// carries in the incident log, in the same transaction: by the time the
+// sender can deliver the mail, its action links name recorded alerts.
+func (s *Store) EnqueueRecorded(ctx context.Context, now time.Time, m Message, pendingIDs []int64, itemKeys []string, in []Incident) (bool, error) {
+	var added bool
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		if added, err = enqueue(ctx, tx, now, m, pendingIDs, itemKeys); err != nil || !added {
+			return err
 		}
-		return nil
+		return recordIncidents(ctx, tx, now, in)
 	})
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s: %w", m.Key, err)
+	}
+	return added, nil
+}
+
+func recordIncidents(ctx context.Context, tx *sql.Tx, now time.Time, in []Incident) error {
+	for _, i := range in {
+		created := now
+		if !i.Created.IsZero() {
+			created = i.Created
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO incidents (school_id, school_name, item_key, recipient, category, severity, rule_id, findings, title, link, text, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, i.SchoolID, i.SchoolName, i.ItemKey, i.Recipient, i.Category, i.Severity, i.RuleID, i.Findings, i.Title, i.Link, i.Text, ms(created)); err != nil {
+			return fmt.Errorf("record incident: %w", err)
+		}
+	}
+	return nil
 }
 
 const incidentCols = `id, school_id, school_name, item_key, recipient, category, severity, rule_id, findings, title, link, text, created, status, acted_by, acted_at, note`
