@@ -22,6 +22,40 @@ type PendingStore interface {
 	ListPending(ctx context.Context, delivery string) ([]store.Pending, error)
 }
 
+// IncidentRecorder keeps every alert a queued mail carried, for the
+// incident log, in the transaction that queues the mail; *store.Store
+// implements it. A PendingStore that does not keeps none.
+type IncidentRecorder interface {
+	EnqueueRecorded(ctx context.Context, now time.Time, m store.Message, pendingIDs []int64, itemKeys []string, in []store.Incident) (bool, error)
+}
+
+// incidents are the rows of the incident log for a group's entries.
+func incidents(grp *Group) []store.Incident {
+	out := make([]store.Incident, 0, len(grp.Entries))
+	for _, e := range grp.Entries {
+		var cats []string
+		for _, a := range e.Rules {
+			if !slices.Contains(cats, string(a.Category)) {
+				cats = append(cats, string(a.Category))
+			}
+		}
+		out = append(out, store.Incident{
+			SchoolID: e.SchoolID, SchoolName: e.SchoolName, ItemKey: e.ItemKey, Recipient: grp.Recipient,
+			Category: string(e.Category), Severity: string(e.Severity), RuleID: e.RuleID, Findings: strings.Join(cats, ","),
+			Title: e.Title, Link: e.Link, Text: fragmentsText(e.Excerpt),
+		})
+	}
+	return out
+}
+
+func fragmentsText(fs []rules.Fragment) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Text)
+	}
+	return b.String()
+}
+
 // Entry is one item in a mail, with every rule it matched for this recipient.
 type Entry struct {
 	Alert         // the most severe of the item's alerts
@@ -40,6 +74,16 @@ type Group struct {
 	key       string
 	oldest    time.Time // when its oldest finding was queued
 	critical  bool
+	// suppressed are the alerts to the recipient mutes held back, which
+	// a digest reports.
+	suppressed []store.Suppression
+}
+
+// Suppressor is implemented by a PendingStore that records what mutes held
+// back (*store.Store does): the digest reports it, once.
+type Suppressor interface {
+	Suppressions(ctx context.Context, recipient string) ([]store.Suppression, error)
+	MarkSuppressionsReported(ctx context.Context, ids []int64) error
 }
 
 // Grouper turns pending findings into mails in the outbox.
@@ -87,15 +131,33 @@ func (g *Grouper) queueGroups(ctx context.Context, now time.Time, d rules.Delive
 		if !due(grp) {
 			continue
 		}
+		sup, canSuppress := g.Store.(Suppressor)
+		if canSuppress && grp.Kind == mail.KindDigest {
+			if grp.suppressed, err = sup.Suppressions(ctx, grp.Recipient); err != nil {
+				return n, err
+			}
+		}
 		d, err := g.Renderer.draft(ctx, grp, now)
 		if err != nil {
 			return n, err
 		}
 		added, err := g.Renderer.queue(ctx, now, d, func(ctx context.Context, now time.Time, m store.Message) (bool, error) {
+			if rec, ok := g.Store.(IncidentRecorder); ok {
+				return rec.EnqueueRecorded(ctx, now, m, grp.pending, grp.itemKeys, incidents(grp))
+			}
 			return g.Store.Enqueue(ctx, now, m, grp.pending, grp.itemKeys)
 		}, g.Wake)
 		if err != nil {
 			return n, err
+		}
+		if canSuppress && added && len(grp.suppressed) > 0 {
+			ids := make([]int64, len(grp.suppressed))
+			for i, x := range grp.suppressed {
+				ids[i] = x.ID
+			}
+			if err := sup.MarkSuppressionsReported(ctx, ids); err != nil {
+				return n, err
+			}
 		}
 		if added {
 			n++

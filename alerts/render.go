@@ -26,6 +26,13 @@ type Records interface {
 	FirstMails(ctx context.Context, recipient string, itemKeys []string) (map[string]string, error)
 }
 
+// Statuses is implemented by Records that know what leaders did about
+// earlier alerts (*store.Store does): a later mail about the same post
+// shows it ("acknowledged by head@example.org at 07:42").
+type Statuses interface {
+	StatusOf(ctx context.Context, schoolID, itemKey string) (store.Incident, bool, error)
+}
+
 // Renderer renders groups of alerts into complete mails.
 type Renderer struct {
 	Letterhead
@@ -37,6 +44,16 @@ type Renderer struct {
 	// Retention is how long the store keeps evidence records, for the
 	// mail to say; zero says nothing.
 	Retention time.Duration
+	// ActionLinks, if set, gives each post in a mail its signed action
+	// links (Acknowledge, Not relevant, Mute this thread for 7 days) for
+	// the recipient; nil or an empty result shows none.
+	ActionLinks func(recipient, schoolID, itemKey string, now time.Time) []ActionLink
+}
+
+// ActionLink is one link a leader can follow to act on an alert.
+type ActionLink struct {
+	Text string
+	URL  string
 }
 
 // Labels are the plain-English names of rule categories in subjects and
@@ -99,6 +116,15 @@ type entryView struct {
 	// Advice are the sections below that fit the post.
 	Advice  []sectionRef
 	Excerpt []rules.Fragment
+	// Actions are the signed action links of the post for the recipient.
+	Actions []actionLinkView
+	// Status is what a leader already did about the post, if anything.
+	Status string
+}
+
+type actionLinkView struct {
+	Text string
+	URL  htmltemplate.URL
 }
 
 type sectionRef struct{ ID, Title string }
@@ -159,7 +185,11 @@ type mailData struct {
 	Retention string
 	// FollowUp is set when the mail follows an earlier one about a post.
 	FollowUp bool
+	// Suppressed are the alerts mutes held back, in a digest.
+	Suppressed []suppressedView
 }
+
+type suppressedView struct{ School, Title, MutedBy, When string }
 
 // Render renders the outbox message for a group, dated now.
 func (r *Renderer) Render(g *Group, now time.Time) (store.Message, error) {
@@ -184,6 +214,12 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 	}
 	if len(g.Entries) > 0 {
 		d.School = g.Entries[0].SchoolName
+	}
+	for _, x := range g.suppressed {
+		d.Suppressed = append(d.Suppressed, suppressedView{
+			School: SanitizeText(x.SchoolName, 0), Title: SanitizeText(x.Title, 80), MutedBy: SanitizeText(x.MutedBy, 0),
+			When: x.Created.In(r.location()).Format("Mon 2 Jan 15:04"),
+		})
 	}
 	if r.Retention > 0 {
 		d.Retention = retentionText(r.Retention)
@@ -247,6 +283,22 @@ func (r *Renderer) draft(ctx context.Context, g *Group, now time.Time) (draft, e
 		}
 		v := r.entry(e, inMail)
 		v.RecordSHA, v.Key = sum, SanitizeText(e.ItemKey, 0)
+		if st, ok := r.Records.(Statuses); ok {
+			in, found, err := st.StatusOf(ctx, e.SchoolID, e.ItemKey)
+			if err != nil {
+				return draft{}, err
+			}
+			if found {
+				v.Status = statusLine(in, r.location())
+			}
+		}
+		if r.ActionLinks != nil {
+			for _, l := range r.ActionLinks(g.Recipient, e.SchoolID, e.ItemKey, now) {
+				// The daemon builds these from its own public_url and a
+				// base64url token: no feed content reaches them.
+				v.Actions = append(v.Actions, actionLinkView{Text: l.Text, URL: htmltemplate.URL(l.URL)})
+			}
+		}
 		switch {
 		case i >= MaxEvidenceAttached:
 			// A flood of posts: the mail stays a size a phone and a mail
@@ -468,6 +520,20 @@ func (r *Renderer) actions(g *Group) []actionView {
 		})
 	}
 	return out
+}
+
+// statusLine says what a leader did about a post: "Acknowledged by
+// head@example.org at Mon 30 Nov 07:42: rang the police".
+func statusLine(in store.Incident, loc *time.Location) string {
+	s := strings.ToUpper(in.Status[:1]) + in.Status[1:]
+	if in.Status == store.StatusNotRelevant {
+		s = "Marked not relevant"
+	}
+	s += " by " + SanitizeText(in.ActedBy, 0) + " at " + in.ActedAt.In(loc).Format("Mon 2 Jan 15:04")
+	if in.Note != "" {
+		s += ": " + SanitizeText(in.Note, 200)
+	}
+	return s
 }
 
 func (r *Renderer) entry(e Entry, inMail []string) entryView {

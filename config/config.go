@@ -66,6 +66,13 @@ type HTTP struct {
 	Listen string `yaml:"listen"` // "" or "off" disables the endpoint
 	// WebConfig is an optional exporter-toolkit web config file (TLS, basic auth).
 	WebConfig string `yaml:"web_config"`
+	// PublicURL is the absolute http(s) address at which the authority's
+	// proxy exposes this server. When set, alert mails carry signed action
+	// links (acknowledge, not relevant, mute) to /act under it.
+	PublicURL string `yaml:"public_url"`
+	// LinkKeyFile optionally holds the key that signs action links;
+	// without it a random key is generated once and kept in the store.
+	LinkKeyFile string `yaml:"link_key_file"`
 }
 
 // Mail configures delivery.
@@ -84,6 +91,9 @@ type Mail struct {
 	HeartbeatSchedule string `yaml:"heartbeat_schedule"`
 	// SubjectPrefix starts every subject; default "[schoolwatch]".
 	SubjectPrefix string `yaml:"subject_prefix"`
+	// MuteFor is how long "Mute this thread" suppresses alerts about a
+	// post for its school; default 168h (7 days).
+	MuteFor Duration `yaml:"mute_for"`
 
 	// DigestCron and HeartbeatCron are DigestSchedule and
 	// HeartbeatSchedule, parsed once by Load.

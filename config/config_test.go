@@ -52,6 +52,8 @@ rules:
 		{"http.listen", c.HTTP.Listen, DefaultListen},
 		{"mail.dir", c.Mail.Dir, DefaultMailDir},
 		{"group_wait", c.Mail.GroupWait.Duration, DefaultGroupWait},
+		{"mute_for", c.Mail.MuteFor.Duration, 7 * 24 * time.Hour},
+		{"public_url", c.HTTP.PublicURL, ""},
 		{"retry.initial", c.Mail.Retry.Initial.Duration, DefaultRetryInitial},
 		{"retry.max", c.Mail.Retry.Max.Duration, DefaultRetryMax},
 		{"feed schedule", c.Feeds[0].Schedule, DefaultSchedule},
@@ -214,6 +216,10 @@ func TestErrors(t *testing.T) {
 		{"bad heartbeat schedule", minimal + "mail:\n  heartbeat_schedule: \"weekly-ish\"\n", []string{"bad.yml:7: mail.heartbeat_schedule: invalid schedule"}},
 		{"negative failures_before_notice", minimal + "defaults:\n  failures_before_notice: -1\n", []string{"defaults.failures_before_notice: must be between 1 and 1000, got -1"}},
 		{"max_items out of range", minimal + "defaults:\n  max_items: -1\nfeeds:\n  - { id: f, url: \"https://x.org/f\", max_items: 1000000 }\n", []string{"bad.yml:7: defaults.max_items: must be between 1 and 100000, got -1", "bad.yml:9: feeds[0].max_items: must be between 1 and 100000, got 1000000"}},
+		{"relative public_url", minimal + "http:\n  public_url: /sw\n", []string{"bad.yml:7: http.public_url: want an absolute http(s) URL"}},
+		{"public_url with another scheme", minimal + "http:\n  public_url: \"javascript:alert(1)\"\n", []string{"bad.yml:7: http.public_url: want an absolute http(s) URL"}},
+		{"public_url with credentials", minimal + "http:\n  public_url: https://u:p@sw.example.org/\n", []string{"bad.yml:7: http.public_url"}},
+		{"zero mute_for", minimal + "mail:\n  mute_for: 0s\n", []string{"bad.yml:7: mail.mute_for: must be greater than zero"}},
 		{"many problems at once", minimal + "mail:\n  group_wait: nope\n  from: nobody\nfeeds:\n  - { id: f, url: \"gopher://x\" }\n", []string{"mail.group_wait", "mail.from", "feeds[0].url"}},
 	}
 	for _, tt := range tests {

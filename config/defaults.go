@@ -17,6 +17,7 @@ const (
 	DefaultMailDir        = "var/mail"
 	DefaultDigestSchedule = "0 7 * * 1-5"
 	DefaultGroupWait      = 2 * time.Minute
+	DefaultMuteFor        = 7 * 24 * time.Hour
 	DefaultRetryInitial   = 5 * time.Second
 	DefaultRetryMax       = 10 * time.Minute
 	DefaultSMTPTimeout    = 30 * time.Second
@@ -77,6 +78,7 @@ func (c *Config) applyDefaults() {
 	setString(&m.Dir, DefaultMailDir)
 	setString(&m.DigestSchedule, DefaultDigestSchedule)
 	setDuration(&m.GroupWait, DefaultGroupWait)
+	setDuration(&m.MuteFor, DefaultMuteFor)
 	setDuration(&m.Retry.Initial, DefaultRetryInitial)
 	setDuration(&m.Retry.Max, DefaultRetryMax)
 	setString(&m.Operator, m.Fallback)

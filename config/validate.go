@@ -139,6 +139,13 @@ func (c *Config) validate() yamlpos.Errors {
 		}
 	}
 
+	if c.HTTP.PublicURL != "" {
+		u, err := url.Parse(c.HTTP.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			v.errorf("http.public_url", "want an absolute http(s) URL without query or credentials, got %q", c.HTTP.PublicURL)
+		}
+	}
+
 	m := &c.Mail
 	v.email("mail.from", m.From, true)
 	v.email("mail.fallback", m.Fallback, false)
@@ -148,6 +155,7 @@ func (c *Config) validate() yamlpos.Errors {
 	m.DigestCron = v.schedule("mail.digest_schedule", m.DigestSchedule)
 	m.HeartbeatCron = v.schedule("mail.heartbeat_schedule", m.HeartbeatSchedule)
 	v.duration("mail.group_wait", m.GroupWait, false)
+	v.duration("mail.mute_for", m.MuteFor, true)
 	v.duration("mail.retry.initial", m.Retry.Initial, true)
 	v.duration("mail.retry.max", m.Retry.Max, true)
 	if m.Retry.Initial.err == nil && m.Retry.Max.err == nil && m.Retry.Max.Duration < m.Retry.Initial.Duration {

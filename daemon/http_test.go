@@ -37,7 +37,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "schoolwatch_test_total", Help: "test"})
 	reg.MustRegister(c)
 	var notReady error = errors.New("scheduler not running")
-	addr, _, err := serveHTTP(ctx, "127.0.0.1:0", "", reg, func(context.Context) error { return notReady }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	addr, _, err := serveHTTP(ctx, "127.0.0.1:0", "", reg, func(context.Context) error { return notReady }, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestHTTPBasicAuthFromWebConfig(t *testing.T) {
 	}
 	webCfg := filepath.Join(t.TempDir(), "web.yml")
 	os.WriteFile(webCfg, []byte("basic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
-	addr, _, err := serveHTTP(ctx, "127.0.0.1:0", webCfg, prometheus.NewRegistry(), func(context.Context) error { return nil }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	addr, _, err := serveHTTP(ctx, "127.0.0.1:0", webCfg, prometheus.NewRegistry(), func(context.Context) error { return nil }, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

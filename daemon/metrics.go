@@ -12,6 +12,10 @@ type daemonMetrics struct {
 	reloads               *prometheus.CounterVec
 	lastReload, lastPurge prometheus.Gauge
 	purged                prometheus.Counter
+	// actions counts the action-link requests (issue 21) by action and
+	// result: recorded, shown (a GET), refused (bad or expired token,
+	// bad CSRF token) or limited (rate limit).
+	actions *prometheus.CounterVec
 }
 
 // newDaemonMetrics registers the daemon's metrics with reg; version labels
@@ -25,8 +29,12 @@ func newDaemonMetrics(reg prometheus.Registerer, version string) *daemonMetrics 
 		lastPurge:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "schoolwatch_store_last_purge_timestamp_seconds", Help: "When old items and mails were last purged (Unix time)."}),
 		purged:     prometheus.NewCounter(prometheus.CounterOpts{Name: "schoolwatch_store_purged_rows_total", Help: "Rows removed by retention purges."}),
 	}
+	dm.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "schoolwatch_alert_actions_total", Help: "Requests to the mails' action links by action (ack, irrelevant, mute, or unknown for a token that did not verify) and result: shown, recorded, refused or limited."}, []string{"action", "result"})
 	dm.reloads.WithLabelValues("success")
 	dm.reloads.WithLabelValues("failure")
-	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged)
+	for _, a := range []string{actAcknowledge, actNotRelevant, actMute} {
+		dm.actions.WithLabelValues(a, "recorded")
+	}
+	reg.MustRegister(bi, dm.reloads, dm.lastReload, dm.lastPurge, dm.purged, dm.actions)
 	return dm
 }

@@ -79,6 +79,20 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.ListenAddress != "" {
 		listen = opts.ListenAddress
 	}
+	var iw *incidentWeb
+	if p.Config.HTTP.PublicURL != "" {
+		iw = &incidentWeb{store: svc.store, limiter: newRateLimiter(20, 0.2), log: log, metrics: svc.dm.actions, links: func() (*linker, *time.Location) {
+			if g := cur.Load(); g != nil && g.links != nil {
+				return g.links, g.plan.Config.Location
+			}
+			return nil, nil
+		}, plan: func() *Plan {
+			if g := cur.Load(); g != nil {
+				return g.plan
+			}
+			return nil
+		}, reportFn: Report}
+	}
 	if listen != "off" {
 		a, httpDone, err := serveHTTP(httpCtx, listen, p.Config.Resolve(p.Config.HTTP.WebConfig), svc.gatherer, func(ctx context.Context) error {
 			if err := svc.store.Ping(ctx); err != nil {
@@ -91,7 +105,7 @@ func Run(ctx context.Context, opts Options) error {
 				return g.ready()
 			}
 			return errors.New("starting")
-		}, log)
+		}, log, iw)
 		if err != nil {
 			return err
 		}

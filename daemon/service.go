@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,8 +72,10 @@ type generation struct {
 	intake    *intake
 	sender    *mail.Sender
 	flushNow  chan struct{}
-	started   chan struct{} // closed once run has started every loop
-	running   atomic.Bool
+	// links signs and checks action links; nil without http.public_url.
+	links   *linker
+	started chan struct{} // closed once run has started every loop
+	running atomic.Bool
 	// storeErr is the last failure to record a poll in the store (disk
 	// full, read-only); nil once a poll is recorded again. Readiness
 	// reports it: a daemon that cannot record items is not doing its job.
@@ -91,9 +94,18 @@ func (svc *service) build(p *Plan) (*generation, error) {
 	g := &generation{plan: p, svc: svc, flushNow: make(chan struct{}, 1), started: make(chan struct{})}
 	g.sender = mail.NewSender(svc.store, d, cfg.Mail.Retry.Initial.Duration, cfg.Mail.Retry.Max.Duration, svc.log, svc.mm)
 	g.sender.Unrecorded = svc.unrecorded
+	renderer := &alerts.Renderer{Letterhead: letterhead(cfg), Pack: p.Pack, Records: svc.store, Retention: cfg.Store.Retention.Duration}
+	if cfg.HTTP.PublicURL != "" {
+		key, err := linkKey(context.Background(), cfg, svc.store)
+		if err != nil {
+			return nil, err
+		}
+		g.links = &linker{key: key, base: strings.TrimRight(cfg.HTTP.PublicURL, "/"), muteFor: cfg.Mail.MuteFor.Duration}
+		renderer.ActionLinks = g.links.links
+	}
 	g.grouper = &alerts.Grouper{
 		Store:     svc.store,
-		Renderer:  &alerts.Renderer{Letterhead: letterhead(cfg), Pack: p.Pack, Records: svc.store, Retention: cfg.Store.Retention.Duration},
+		Renderer:  renderer,
 		GroupWait: cfg.Mail.GroupWait.Duration,
 		Log:       svc.log,
 		Metrics:   svc.am,

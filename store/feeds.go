@@ -122,6 +122,10 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 			// An item's record goes with the item (they share a first-seen
 			// time); an edited version's record ("key#content") with its own.
 			`DELETE FROM evidence WHERE first_seen < ? OR (instr(item_key, '#') = 0 AND NOT EXISTS (SELECT 1 FROM seen_items WHERE key = evidence.item_key))`,
+			// The incident log (issue 21) is kept as long as the alert log.
+			`DELETE FROM incidents WHERE created < ?`,
+			`DELETE FROM suppressed WHERE created < ?`,
+			`DELETE FROM mutes WHERE until < ?`,
 		} {
 			res, err := tx.ExecContext(ctx, q, ms(before))
 			if err != nil {

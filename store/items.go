@@ -133,6 +133,9 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 			case fresh:
 				for _, p := range it.Pending {
 					p.ItemKey = it.Key
+					if it.Evidence != nil {
+						p.link = it.Evidence.Link
+					}
 					if err := insertPending(ctx, tx, now, p); err != nil {
 						return err
 					}
@@ -149,6 +152,9 @@ func (s *Store) Record(ctx context.Context, now time.Time, items []Item) ([]Outc
 						continue
 					}
 					p.ItemKey = it.Key + "#" + it.Content
+					if it.Evidence != nil {
+						p.link = it.Evidence.Link
+					}
 					if err := insertPending(ctx, tx, now, p); err != nil {
 						return err
 					}

@@ -106,6 +106,51 @@ var migrations = []string{
 		sha256        TEXT NOT NULL
 	);
 	CREATE INDEX evidence_first_seen ON evidence(first_seen);`,
+	// incidents (issue 21): each alert mailed, per school, post and
+	// recipient, with what the recipient did about it; mutes; the key
+	// that signs action links; and "not relevant" examples for retraining.
+	`CREATE TABLE incidents (
+		id          INTEGER PRIMARY KEY,
+		school_id   TEXT NOT NULL,
+		school_name TEXT NOT NULL DEFAULT '',
+		item_key    TEXT NOT NULL,
+		recipient   TEXT NOT NULL,
+		category    TEXT NOT NULL DEFAULT '',
+		severity    TEXT NOT NULL DEFAULT '',
+		rule_id     TEXT NOT NULL DEFAULT '',
+		findings    TEXT NOT NULL DEFAULT '',
+		title       TEXT NOT NULL DEFAULT '',
+		link        TEXT NOT NULL DEFAULT '',
+		text        TEXT NOT NULL DEFAULT '',
+		created     INTEGER NOT NULL,
+		status      TEXT NOT NULL DEFAULT 'new',
+		acted_by    TEXT NOT NULL DEFAULT '',
+		acted_at    INTEGER NOT NULL DEFAULT 0,
+		note        TEXT NOT NULL DEFAULT '',
+		UNIQUE (school_id, item_key, recipient)
+	);
+	CREATE INDEX incidents_created ON incidents(created);
+	CREATE TABLE mutes (
+		school_id TEXT NOT NULL,
+		item_key  TEXT NOT NULL,
+		link      TEXT NOT NULL DEFAULT '',
+		until     INTEGER NOT NULL,
+		PRIMARY KEY (school_id, item_key)
+	);
+	CREATE TABLE suppressed (
+		id        INTEGER PRIMARY KEY,
+		school_id TEXT NOT NULL,
+		item_key  TEXT NOT NULL,
+		muted_key TEXT NOT NULL,
+		recipient TEXT NOT NULL,
+		created   INTEGER NOT NULL,
+		reported  INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (recipient, item_key)
+	);
+	CREATE TABLE settings (
+		name  TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -20,6 +20,9 @@ type Pending struct {
 	Delivery  string
 	Created   time.Time
 	Payload   []byte
+	// link is the post's address (from its evidence), so a post muted
+	// under another item key but at the same link is muted too.
+	link string
 }
 
 func insertPending(ctx context.Context, tx *sql.Tx, now time.Time, p Pending) error {
@@ -31,6 +34,15 @@ func insertPending(ctx context.Context, tx *sql.Tx, now time.Time, p Pending) er
 	}
 	if logged > 0 {
 		return nil
+	}
+	// A post muted for its school (issue 21) alerts nobody there.
+	if mutedKey, err := mutedTx(ctx, tx, now, p.SchoolID, p.ItemKey, p.link); err != nil || mutedKey != "" {
+		if err == nil && mutedKey != "" {
+			// The digest reports what a mute held back.
+			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO suppressed (school_id, item_key, muted_key, recipient, created) VALUES (?, ?, ?, ?, ?)`,
+				p.SchoolID, p.ItemKey, mutedKey, p.Recipient, ms(now))
+		}
+		return err
 	}
 	created := now
 	if !p.Created.IsZero() {
