@@ -127,6 +127,10 @@ func TestStoreFilesPrivateAndPurged(t *testing.T) {
 		`UPDATE outbox SET created = created - ?`,
 		`UPDATE seen_items SET first_seen = first_seen - ?`,
 		`UPDATE alert_log SET created = created - ?`,
+		`UPDATE pending SET created = created - ?`,
+		`UPDATE evidence SET first_seen = first_seen - ?`,
+		`UPDATE incidents SET created = created - ?`,
+		`UPDATE suppressed SET created = created - ?`,
 	} {
 		if _, err := db.Exec(q, age); err != nil {
 			t.Fatal(err)
