@@ -55,15 +55,11 @@ func Once(ctx context.Context, p *Plan, opts OnceOptions) (OnceResult, error) {
 		return res, err
 	}
 	defer lock.Release()
-	svc, err := newService(ctx, p.Config, log, Options{})
+	svc, g, err := oneShot(ctx, p, log)
 	if err != nil {
 		return res, err
 	}
 	defer svc.store.Close()
-	g, err := svc.build(p)
-	if err != nil {
-		return res, err
-	}
 	g.intake.onFinding = opts.OnFinding
 	res.Polls = g.scheduler.PollAll(ctx)
 	if res.Queued, err = g.grouper.Flush(ctx, time.Now(), true); err != nil {
@@ -74,4 +70,20 @@ func Once(ctx context.Context, p *Plan, opts OnceOptions) (OnceResult, error) {
 	}
 	res.Waiting, _, _ = svc.store.OutboxStats(ctx)
 	return res, nil
+}
+
+// oneShot opens the store and builds a generation for a command that runs
+// once (once --send, report): the daemon's pieces with a private registry.
+// The caller closes svc.store.
+func oneShot(ctx context.Context, p *Plan, log *slog.Logger) (*service, *generation, error) {
+	svc, err := newService(ctx, p.Config, log, Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := svc.build(p)
+	if err != nil {
+		svc.store.Close()
+		return nil, nil, err
+	}
+	return svc, g, nil
 }

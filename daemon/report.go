@@ -105,15 +105,11 @@ func Report(ctx context.Context, p *Plan, r ReportedPost) (ReportResult, error) 
 	default:
 		defer lock.Release()
 	}
-	svc, err := newService(ctx, cfg, log, Options{})
+	svc, g, err := oneShot(ctx, p, log)
 	if err != nil {
 		return res, err
 	}
 	defer svc.store.Close()
-	g, err := svc.build(p)
-	if err != nil {
-		return res, err
-	}
 	in := g.intake
 	in.router = alerts.NewRouter(rcfg, log)
 	in.adjust = func(it watchers.Item, fs []rules.Finding) []rules.Finding {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/daemon"
@@ -35,10 +34,7 @@ func runEvidence(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc := p.Config.Location
-	if loc == nil {
-		loc = time.Local
-	}
+	loc := location(p)
 	recs, err := daemon.Evidence(ctx, p, keys...)
 	for i, r := range recs {
 		if i > 0 {

@@ -65,10 +65,7 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc := p.Config.Location
-	if loc == nil {
-		loc = time.Local
-	}
+	loc := location(p)
 	t, err := parseSince(*since, loc)
 	if err != nil {
 		return &exitError{code: 2, err: err}

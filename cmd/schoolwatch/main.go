@@ -239,3 +239,11 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, strings.TrimSpace(`
 The config file's format is described in README.md.`))
 }
+
+// location is the time zone a plan's times are printed in.
+func location(p *daemon.Plan) *time.Location {
+	if p.Config.Location != nil {
+		return p.Config.Location
+	}
+	return time.Local
+}

@@ -38,10 +38,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
-	loc := s.Config.Location
-	if loc == nil {
-		loc = time.Local
-	}
+	loc := location(s)
 	writeStatus(e.stdout, fh, loc)
 	fmt.Fprintln(e.stderr)
 	writeCoverage(e.stderr, daemon.Coverage(s))
