@@ -17,10 +17,13 @@ import (
 
 // Store is an open schoolwatch database. It is safe for concurrent use.
 type Store struct {
-	db    *sql.DB
-	path  string
-	batch batcher // group commit of small writes (batch.go)
-	hot   hotStmts
+	db   *sql.DB
+	path string
+	// postgres: the database is Postgres (OpenPostgres), shared by
+	// replicas; otherwise SQLite, this process's own.
+	postgres bool
+	batch    batcher // group commit of small writes (batch.go)
+	hot      hotStmts
 }
 
 // hotStmts run once per item or per poll: they are prepared once, when the
@@ -159,6 +162,9 @@ func tighten(path string) error {
 // last copies of deleted rows (old page images in the log) from the disk;
 // call it after a purge that removed rows.
 func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.postgres {
+		return nil // Postgres has no write-ahead log of ours to truncate
+	}
 	var busy, logFrames, done int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
