@@ -39,7 +39,7 @@ type service struct {
 }
 
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
-	st, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
