@@ -38,7 +38,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db := sql.OpenDB(pgConnector{conn})
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)
-	s := &Store{db: db, path: "", postgres: true}
+	s := &Store{db: db, path: "", postgres: true, replica: newReplicaID(), lease: DefaultLease}
 	s.batch.linger = batchLinger
 	s.batch.full = make(chan struct{}, 1)
 	if err := s.migrate(ctx); err != nil {
@@ -94,6 +94,11 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
 				return fmt.Errorf("migrate to version %d: %w", i+1, err)
+			}
+		}
+		for _, q := range pgExtraDDL {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("migrate: %w", err)
 			}
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -130,5 +131,88 @@ func TestPostgresStoreRoundTrip(t *testing.T) {
 	}
 	if n, err := s.Purge(ctx, now.Add(time.Hour)); err != nil || n == 0 {
 		t.Errorf("Purge = %d, %v", n, err)
+	}
+}
+
+// TestPostgresOutboxClaims: two replicas draining one outbox at once never
+// get the same message; a message claimed by a replica that died is due
+// to the other when the lease runs out; marking sent releases the claim.
+func TestPostgresOutboxClaims(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	a, b := pgOpen(t, dsn), pgOpen(t, dsn)
+	if a.Replica() == b.Replica() || a.Replica() == "" {
+		t.Fatalf("replica ids %q and %q", a.Replica(), b.Replica())
+	}
+	now := time.Now()
+	const n = 200
+	for i := range n {
+		m := Message{Key: fmt.Sprintf("k%d", i), Kind: "alert", Recipient: "head@x.org", Subject: "s", Raw: []byte("raw")}
+		if _, err := a.Enqueue(ctx, now, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both drain concurrently, in batches, marking each message sent.
+	var mu sync.Mutex
+	got := map[int64]string{}
+	var wg sync.WaitGroup
+	for _, s := range []*Store{a, b} {
+		wg.Go(func() {
+			for {
+				due, err := s.DueCapped(ctx, now, time.Hour, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(due) == 0 {
+					return
+				}
+				for _, m := range due {
+					mu.Lock()
+					if prev, ok := got[m.ID]; ok {
+						t.Errorf("message %d claimed by %s and %s", m.ID, prev, s.Replica())
+					}
+					got[m.ID] = s.Replica()
+					mu.Unlock()
+					if err := s.MarkSent(ctx, m.ID, now); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(got) != n {
+		t.Fatalf("%d messages claimed, want %d", len(got), n)
+	}
+	var claimed int
+	if err := a.db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE claimed_by != '' OR claimed_until != 0`).Scan(&claimed); err != nil || claimed != 0 {
+		t.Errorf("claims left after sending: %d, %v", claimed, err)
+	}
+
+	// A replica claims and dies: the other gets nothing until the lease
+	// runs out, then the message.
+	if _, err := a.Enqueue(ctx, now, Message{Key: "orphan", Kind: "alert", Recipient: "head@x.org", Subject: "s", Raw: []byte("raw")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := a.DueCapped(ctx, now, time.Hour, 10); err != nil || len(due) != 1 {
+		t.Fatalf("a claims %v, %v", due, err)
+	}
+	if due, err := b.DueCapped(ctx, now.Add(DefaultLease/2), time.Hour, 10); err != nil || len(due) != 0 {
+		t.Fatalf("b got a claimed message under a live lease: %v, %v", due, err)
+	}
+	if next, err := b.NextDue(ctx); err != nil || next.Before(now.Add(DefaultLease-time.Millisecond)) {
+		t.Errorf("b's NextDue = %v, %v; want the lease's end", next, err)
+	}
+	due, err := b.DueCapped(ctx, now.Add(DefaultLease+time.Second), time.Hour, 10)
+	if err != nil || len(due) != 1 || due[0].Key != "orphan" {
+		t.Fatalf("b after the lease: %v, %v", due, err)
+	}
+	if err := b.MarkRetry(ctx, due[0].ID, now.Add(2*DefaultLease), "421 try later"); err != nil {
+		t.Fatal(err)
+	}
+	var by string
+	if err := a.db.QueryRow(`SELECT claimed_by FROM outbox WHERE key = 'orphan'`).Scan(&by); err != nil || by != "" {
+		t.Errorf("claim after MarkRetry = %q, %v", by, err)
 	}
 }

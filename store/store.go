@@ -22,8 +22,12 @@ type Store struct {
 	// postgres: the database is Postgres (OpenPostgres), shared by
 	// replicas; otherwise SQLite, this process's own.
 	postgres bool
-	batch    batcher // group commit of small writes (batch.go)
-	hot      hotStmts
+	// replica names this process among those sharing a Postgres store;
+	// lease is how long its claims last (DefaultLease).
+	replica string
+	lease   time.Duration
+	batch   batcher // group commit of small writes (batch.go)
+	hot     hotStmts
 }
 
 // hotStmts run once per item or per poll: they are prepared once, when the
