@@ -41,9 +41,17 @@ type Message struct {
 func (s *Store) Enqueue(ctx context.Context, now time.Time, m Message, pendingIDs []int64, itemKeys []string) (bool, error) {
 	var added bool
 	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		if s.postgres {
+			if err := claimPending(ctx, tx, pendingIDs); err != nil {
+				return err
+			}
+		}
 		added, err = enqueue(ctx, tx, now, m, pendingIDs, itemKeys)
 		return err
 	})
+	if errors.Is(err, errPendingGone) {
+		return false, nil // another replica mailed these findings
+	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", m.Key, err)
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -88,3 +90,26 @@ func (s *Store) pgNextDue(ctx context.Context) (time.Time, error) {
 // pgRelease is the claim-releasing tail of MarkSent, MarkRetry and
 // MarkFailed on Postgres: the outcome and the release are one statement.
 const pgRelease = `, claimed_by = '', claimed_until = 0`
+
+// errPendingGone: a pending finding to be enqueued was consumed by
+// another replica first.
+var errPendingGone = errors.New("pending finding already consumed")
+
+// claimPending deletes the pending findings a mail consumes, and fails
+// with errPendingGone if any is already gone. Replicas group the same
+// findings concurrently, perhaps differently (one saw a finding the other
+// had not yet): the first to commit mails them; the other's deletes wait
+// for that commit on the row locks, find nothing, and roll its mail back,
+// so no finding is mailed twice under two keys.
+func claimPending(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	for _, id := range ids {
+		res, err := tx.ExecContext(ctx, `DELETE FROM pending WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errPendingGone
+		}
+	}
+	return nil
+}

@@ -216,3 +216,31 @@ func TestPostgresOutboxClaims(t *testing.T) {
 		t.Errorf("claim after MarkRetry = %q, %v", by, err)
 	}
 }
+
+// TestPostgresPendingMailedOnce: two replicas that grouped the same finding
+// into different mails (different keys) queue only the first.
+func TestPostgresPendingMailedOnce(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	a, b := pgOpen(t, dsn), pgOpen(t, dsn)
+	now := time.Now()
+	p := Pending{Recipient: "head@x.org", SchoolID: "1", RuleID: "threat", Delivery: "immediate", Payload: []byte("{}")}
+	if _, err := a.RecordItems(ctx, now, []Item{{Key: "x", FeedID: "f", Alert: true, Pending: []Pending{p}}}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := b.ListPending(ctx, "immediate")
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("pending %v, %v", ps, err)
+	}
+	addedA, err := a.Enqueue(ctx, now, Message{Key: "mail-a", Kind: "alert", Recipient: p.Recipient, Subject: "s", Raw: []byte("a")}, []int64{ps[0].ID}, []string{"x"})
+	if err != nil || !addedA {
+		t.Fatalf("a: %v, %v", addedA, err)
+	}
+	addedB, err := b.Enqueue(ctx, now, Message{Key: "mail-b", Kind: "alert", Recipient: p.Recipient, Subject: "s", Raw: []byte("b")}, []int64{ps[0].ID}, []string{"x"})
+	if err != nil || addedB {
+		t.Fatalf("b queued the same finding again: %v, %v", addedB, err)
+	}
+	if ms, err := a.Messages(ctx, "", 10); err != nil || len(ms) != 1 || ms[0].Key != "mail-a" {
+		t.Errorf("outbox = %v, %v", ms, err)
+	}
+}
