@@ -36,6 +36,8 @@ type service struct {
 	feeds map[string]bool
 	// unrecorded outlives reloads: each generation's sender shares it.
 	unrecorded *mail.Unrecorded
+	// leading: this replica held the leader lock at the last ask.
+	leading atomic.Bool
 }
 
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
@@ -131,6 +133,9 @@ func (svc *service) build(p *Plan) (*generation, error) {
 		// posts they carry, only those naming a school are recorded.
 		Relevant: in.relevant,
 	}
+	if cfg.Store.Postgres() {
+		g.scheduler.Claim = g.claimFeed
+	}
 	return g, nil
 }
 
@@ -191,6 +196,9 @@ func (g *generation) run(ctx context.Context) error {
 
 	c := cron.New(cron.WithLocation(cfg.Location))
 	c.Schedule(g.plan.DigestSchedule, cron.FuncJob(func() {
+		if !g.leads(ctx) {
+			return
+		}
 		if n, err := g.grouper.Digest(ctx, time.Now()); err != nil {
 			g.svc.log.Error("digest", "err", err)
 		} else if n > 0 {
@@ -265,6 +273,9 @@ func every(ctx context.Context, period time.Duration, nudge <-chan struct{}, fn 
 }
 
 func (g *generation) purge(ctx context.Context) {
+	if !g.leads(ctx) {
+		return
+	}
 	before := time.Now().Add(-g.plan.Config.Store.Retention.Duration)
 	n, err := g.svc.store.Purge(ctx, before)
 	if err != nil {

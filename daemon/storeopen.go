@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
@@ -37,4 +38,38 @@ func storeMoved(old, cfg *config.Config, path string) bool {
 		return cfg.Store.Driver != old.Store.Driver || cfg.Store.DSN != old.Store.DSN
 	}
 	return cfg.Resolve(cfg.Store.Path) != path
+}
+
+// leads reports whether this process runs the jobs that must run once per
+// store: digests, heartbeats, feed-health notices and purges. Always on
+// SQLite; on Postgres, while this replica holds the leader lock (taken by
+// the first replica to ask, handed over when its holder dies).
+func (g *generation) leads(ctx context.Context) bool {
+	ok, err := g.svc.store.Leader(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			g.svc.log.Warn("leader lock", "err", err)
+		}
+		return false
+	}
+	if g.svc.leading.Swap(ok) != ok && g.svc.store.Driver() == store.DriverPostgres {
+		if ok {
+			g.svc.log.Info("this replica now runs the cluster's jobs (digests, heartbeats, notices, purges)", "replica", g.svc.store.Replica())
+		} else {
+			g.svc.log.Info("another replica runs the cluster's jobs", "replica", g.svc.store.Replica())
+		}
+	}
+	return ok
+}
+
+// claimFeed claims a feed for a poll by this replica (Postgres only).
+func (g *generation) claimFeed(ctx context.Context, id string, gap time.Duration) (func(), bool) {
+	release, ok, err := g.svc.store.ClaimFeed(ctx, id, time.Now(), gap)
+	if err != nil {
+		if ctx.Err() == nil {
+			g.svc.log.Warn("feed claim", "feed", id, "err", err)
+		}
+		return nil, false
+	}
+	return release, ok
 }

@@ -244,3 +244,64 @@ func TestPostgresPendingMailedOnce(t *testing.T) {
 		t.Errorf("outbox = %v, %v", ms, err)
 	}
 }
+
+// TestPostgresLeader: one replica at a time holds the leader lock; when it
+// closes (or dies: the session goes), another takes it.
+func TestPostgresLeader(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	a := pgOpen(t, dsn)
+	b, err := OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.Leader(ctx); err != nil || !ok {
+		t.Fatalf("a: %v, %v", ok, err)
+	}
+	if ok, err := a.Leader(ctx); err != nil || !ok {
+		t.Fatalf("a again: %v, %v", ok, err)
+	}
+	if ok, err := b.Leader(ctx); err != nil || ok {
+		t.Fatalf("b while a leads: %v, %v", ok, err)
+	}
+	a.Close()
+	if ok, err := b.Leader(ctx); err != nil || !ok {
+		t.Fatalf("b after a closed: %v, %v", ok, err)
+	}
+	b.Close()
+}
+
+// TestPostgresFeedClaims: a feed is polled by one replica per scheduled
+// time; a claim that a dead replica holds runs out with the lease.
+func TestPostgresFeedClaims(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	a, b := pgOpen(t, dsn), pgOpen(t, dsn)
+	now := time.Now()
+	gap := 30 * time.Second
+	release, ok, err := a.ClaimFeed(ctx, "f", now, gap)
+	if err != nil || !ok {
+		t.Fatalf("a: %v, %v", ok, err)
+	}
+	if _, ok, err := b.ClaimFeed(ctx, "f", now, gap); err != nil || ok {
+		t.Fatalf("b while a polls: %v, %v", ok, err)
+	}
+	release()
+	if _, ok, err := b.ClaimFeed(ctx, "f", now.Add(time.Second), gap); err != nil || ok {
+		t.Fatalf("b in the same scheduled time: %v, %v", ok, err)
+	}
+	if _, ok, err := b.ClaimFeed(ctx, "f", now.Add(gap), gap); err != nil || !ok {
+		t.Fatalf("b at the next time: %v, %v", ok, err)
+	}
+	// b dies holding its claim: a gets nothing until the lease runs out.
+	if _, ok, err := a.ClaimFeed(ctx, "f", now.Add(gap+DefaultLease/2), time.Second); err != nil || ok {
+		t.Fatalf("a under b's live claim: %v, %v", ok, err)
+	}
+	if _, ok, err := a.ClaimFeed(ctx, "f", now.Add(gap+DefaultLease), time.Second); err != nil || !ok {
+		t.Fatalf("a after b's lease: %v, %v", ok, err)
+	}
+	cs, err := b.FeedClaims(ctx)
+	if err != nil || len(cs) != 1 || cs[0].Replica != a.Replica() {
+		t.Errorf("FeedClaims = %+v, %v", cs, err)
+	}
+}

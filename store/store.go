@@ -26,6 +26,7 @@ type Store struct {
 	// lease is how long its claims last (DefaultLease).
 	replica string
 	lease   time.Duration
+	leader  leader  // postgres_cluster.go
 	batch   batcher // group commit of small writes (batch.go)
 	hot     hotStmts
 }
@@ -181,6 +182,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.releaseLeader()
 	s.hot.close()
 	return s.db.Close()
 }
