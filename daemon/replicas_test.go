@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/schoolwatch/schoolwatch/alerts/smtptest"
 	"github.com/schoolwatch/schoolwatch/store"
 )
@@ -113,6 +115,7 @@ func TestPostgresReplicasMailOnce(t *testing.T) {
 
 	type replica struct {
 		dir    string
+		reg    *prometheus.Registry
 		cancel context.CancelFunc
 		done   chan error
 	}
@@ -124,10 +127,10 @@ func TestPostgresReplicasMailOnce(t *testing.T) {
 		}
 		cfg := replicaConfig(t, dir, srv.URL+"/threats.rss", dsn, smtpSrv.Port())
 		ctx, cancel := context.WithCancel(context.Background())
-		r := &replica{dir: dir, cancel: cancel, done: make(chan error, 1)}
+		r := &replica{dir: dir, cancel: cancel, done: make(chan error, 1), reg: prometheus.NewRegistry()}
 		ready := make(chan struct{})
 		go func() {
-			r.done <- Run(ctx, Options{ConfigPath: cfg, Version: "test", Ready: func(string) { close(ready) }})
+			r.done <- Run(ctx, Options{ConfigPath: cfg, Version: "test", Registerer: r.reg, Gatherer: r.reg, Ready: func(string) { close(ready) }})
 		}()
 		select {
 		case <-ready:
@@ -137,6 +140,10 @@ func TestPostgresReplicasMailOnce(t *testing.T) {
 			t.Fatalf("replica %d not ready", i)
 		}
 		reps = append(reps, r)
+	}
+	// The first replica took the leader lock; the second did not.
+	if a, b := leaderValue(t, reps[0].reg), leaderValue(t, reps[1].reg); a != 1 || b != 0 {
+		t.Errorf("schoolwatch_store_leader = %v and %v, want 1 and 0", a, b)
 	}
 	var stopOnce sync.Once
 	stop := func(r *replica) {
@@ -218,5 +225,22 @@ func TestPostgresReplicasMailOnce(t *testing.T) {
 		}
 		seen[k] = true
 	}
+	// The survivor took the leader lock over.
+	waitFor(t, "replica 1 to lead", func() bool { return leaderValue(t, reps[1].reg) == 1 })
 	t.Logf("%d mails accepted by the SMTP server", smtpSrv.Count())
+}
+
+// leaderValue is schoolwatch_store_leader in reg (-1 if absent).
+func leaderValue(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "schoolwatch_store_leader" && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
 }

@@ -36,8 +36,10 @@ type service struct {
 	feeds map[string]bool
 	// unrecorded outlives reloads: each generation's sender shares it.
 	unrecorded *mail.Unrecorded
-	// leading: this replica held the leader lock at the last ask.
+	// leading: this replica held the leader lock at the last ask;
+	// leader exports it (Postgres only, nil on SQLite).
 	leading atomic.Bool
+	leader  prometheus.Gauge
 }
 
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
@@ -57,8 +59,12 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 		version = "devel"
 	}
 	dm := newDaemonMetrics(reg, version)
+	var leader prometheus.Gauge
+	if cfg.Store.Postgres() {
+		leader = leaderMetric(reg, st.Replica())
+	}
 	return &service{
-		log: log, version: version, gatherer: gath, store: st, dm: dm,
+		log: log, version: version, gatherer: gath, store: st, dm: dm, leader: leader,
 		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg),
 		unrecorded: mail.NewUnrecorded(),
 	}, nil
@@ -193,6 +199,9 @@ func (g *generation) run(ctx context.Context) error {
 	spawn("sender", g.sender.Run)
 	spawn("grouper", g.groupLoop)
 	spawn("health", g.healthLoop) // health.go: operator notices (issue 9)
+	if cfg.Store.Postgres() {
+		spawn("leader", g.leaderLoop) // storeopen.go: replicas hand the cluster's jobs over
+	}
 
 	c := cron.New(cron.WithLocation(cfg.Location))
 	c.Schedule(g.plan.DigestSchedule, cron.FuncJob(func() {

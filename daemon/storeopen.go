@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/schoolwatch/schoolwatch/config"
 	"github.com/schoolwatch/schoolwatch/store"
 )
@@ -52,6 +54,9 @@ func (g *generation) leads(ctx context.Context) bool {
 		}
 		return false
 	}
+	if g.svc.leader != nil {
+		g.svc.leader.Set(map[bool]float64{true: 1}[ok])
+	}
 	if g.svc.leading.Swap(ok) != ok && g.svc.store.Driver() == store.DriverPostgres {
 		if ok {
 			g.svc.log.Info("this replica now runs the cluster's jobs (digests, heartbeats, notices, purges)", "replica", g.svc.store.Replica())
@@ -72,4 +77,27 @@ func (g *generation) claimFeed(ctx context.Context, id string, gap time.Duration
 		return nil, false
 	}
 	return release, ok
+}
+
+// leaderMetric registers schoolwatch_store_leader{replica}: 1 while this
+// replica runs the cluster's jobs on a Postgres store, else 0.
+func leaderMetric(reg prometheus.Registerer, replica string) prometheus.Gauge {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "schoolwatch_store_leader",
+		Help: "1 while this replica holds the Postgres store's leader lock and runs digests, heartbeats, feed-health notices and purges; 0 otherwise. The label names the replica.",
+	}, []string{"replica"})
+	reg.MustRegister(g)
+	return g.WithLabelValues(replica)
+}
+
+// leaderEvery is how often a replica asks for the leader lock (and checks
+// it still holds it): a dead leader's jobs are taken over within it.
+const leaderEvery = 5 * time.Second
+
+// leaderLoop asks for the leader lock every leaderEvery until ctx is done,
+// so the lock is handed over promptly when its holder dies, whatever the
+// jobs' own schedules.
+func (g *generation) leaderLoop(ctx context.Context) error {
+	every(ctx, leaderEvery, nil, func() { g.leads(ctx) })
+	return nil
 }
