@@ -101,3 +101,32 @@ func (g *generation) leaderLoop(ctx context.Context) error {
 	every(ctx, leaderEvery, nil, func() { g.leads(ctx) })
 	return nil
 }
+
+// ReplicaStatus is what a Postgres store says about its replicas: which
+// one runs the cluster's jobs (since when), and which replica polled each
+// feed last.
+type ReplicaStatus struct {
+	Leader      string
+	LeaderSince time.Time
+	Feeds       []store.FeedClaim
+}
+
+// Replicas reads the replicas' status from a Postgres store; ok is false
+// for SQLite (one process, nothing to say).
+func Replicas(ctx context.Context, p *Plan) (rs ReplicaStatus, ok bool, err error) {
+	if !p.Config.Store.Postgres() {
+		return rs, false, nil
+	}
+	st, err := openStore(ctx, p.Config)
+	if err != nil {
+		return rs, false, err
+	}
+	defer st.Close()
+	if rs.Leader, rs.LeaderSince, err = st.LeaderReplica(ctx); err != nil {
+		return rs, false, err
+	}
+	if rs.Feeds, err = st.FeedClaims(ctx); err != nil {
+		return rs, false, err
+	}
+	return rs, true, nil
+}

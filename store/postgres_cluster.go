@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -56,7 +57,29 @@ func (s *Store) Leader(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	l.conn = conn
+	// Say who leads, for status (the lock itself names a backend pid).
+	if _, err := conn.ExecContext(ctx, `INSERT INTO cluster_leader (id, replica, since) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET replica = excluded.replica, since = excluded.since`, s.replica, ms(time.Now())); err != nil {
+		return true, fmt.Errorf("leader record: %w", err)
+	}
 	return true, nil
+}
+
+// LeaderReplica returns, on Postgres, the replica that last took the
+// leader lock and when ("" on SQLite, or if none ever did).
+func (s *Store) LeaderReplica(ctx context.Context) (replica string, since time.Time, err error) {
+	if !s.postgres {
+		return "", time.Time{}, nil
+	}
+	var at int64
+	err = s.db.QueryRowContext(ctx, `SELECT replica, since FROM cluster_leader WHERE id = 1`).Scan(&replica, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("leader: %w", err)
+	}
+	return replica, fromMS(at), nil
 }
 
 // releaseLeader gives the leader lock up (at Close).

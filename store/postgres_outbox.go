@@ -32,6 +32,11 @@ var pgExtraDDL = []string{
 		last_replica  TEXT NOT NULL DEFAULT '',
 		last_poll     BIGINT NOT NULL DEFAULT 0
 	)`,
+	`CREATE TABLE IF NOT EXISTS cluster_leader (
+		id      INTEGER PRIMARY KEY CHECK (id = 1),
+		replica TEXT NOT NULL,
+		since   BIGINT NOT NULL
+	)`,
 }
 
 // newReplicaID names this process among the replicas: host, pid and a

@@ -264,9 +264,15 @@ func TestPostgresLeader(t *testing.T) {
 	if ok, err := b.Leader(ctx); err != nil || ok {
 		t.Fatalf("b while a leads: %v, %v", ok, err)
 	}
+	if r, _, err := b.LeaderReplica(ctx); err != nil || r != a.Replica() {
+		t.Errorf("LeaderReplica = %q, %v; want a's", r, err)
+	}
 	a.Close()
 	if ok, err := b.Leader(ctx); err != nil || !ok {
 		t.Fatalf("b after a closed: %v, %v", ok, err)
+	}
+	if r, _, err := b.LeaderReplica(ctx); err != nil || r != b.Replica() {
+		t.Errorf("LeaderReplica = %q, %v; want b's", r, err)
 	}
 	b.Close()
 }
