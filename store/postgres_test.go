@@ -311,3 +311,61 @@ func TestPostgresFeedClaims(t *testing.T) {
 		t.Errorf("FeedClaims = %+v, %v", cs, err)
 	}
 }
+
+// BenchmarkPostgresOutboxDrain measures how fast one and two replicas
+// drain a shared outbox through claims (claim a batch of 50, mark each
+// sent): the store's share of mail throughput, without SMTP.
+func BenchmarkPostgresOutboxDrain(b *testing.B) {
+	for _, replicas := range []int{1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", replicas), func(b *testing.B) {
+			ctx := context.Background()
+			dsn := pgTestDSN(b)
+			stores := make([]*Store, replicas)
+			for i := range stores {
+				stores[i] = pgOpen(b, dsn)
+			}
+			const perOp = 1000
+			now := time.Now()
+			sent := 0
+			for n := range b.N {
+				b.StopTimer()
+				for i := range perOp {
+					m := Message{Key: fmt.Sprintf("k%d-%d", n, i), Kind: "alert", Recipient: "head@x.org", Subject: "s", Raw: []byte("raw")}
+					if _, err := stores[0].Enqueue(ctx, now, m, nil, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				for _, s := range stores {
+					wg.Go(func() {
+						for {
+							due, err := s.DueCapped(ctx, now, time.Hour, 50)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if len(due) == 0 {
+								return
+							}
+							for _, m := range due {
+								if err := s.MarkSent(ctx, m.ID, now); err != nil {
+									b.Error(err)
+								}
+							}
+							mu.Lock()
+							sent += len(due)
+							mu.Unlock()
+						}
+					})
+				}
+				wg.Wait()
+			}
+			if sent != perOp*b.N {
+				b.Fatalf("sent %d, want %d", sent, perOp*b.N)
+			}
+			b.ReportMetric(float64(sent)/b.Elapsed().Seconds(), "mails/s")
+		})
+	}
+}
