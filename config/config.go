@@ -59,7 +59,18 @@ type Config struct {
 type Store struct {
 	Path      string   `yaml:"path"`
 	Retention Duration `yaml:"retention"`
+	// Driver is "sqlite" (the default: the file at Path, one process) or
+	// "postgres" (the database at DSN, shared by replicas; Path is unused).
+	Driver string `yaml:"driver"`
+	// DSN is the Postgres connection string (postgres://... or libpq
+	// keywords); DSNFile names a file holding it instead, read like
+	// mail.smtp.password_file, for when it carries a password.
+	DSN     string `yaml:"dsn"`
+	DSNFile string `yaml:"dsn_file"`
 }
+
+// Postgres reports whether the store is a Postgres database.
+func (s Store) Postgres() bool { return s.Driver == "postgres" }
 
 // HTTP configures the metrics and health endpoint.
 type HTTP struct {

@@ -182,6 +182,33 @@ func TestEnvAndPasswordFile(t *testing.T) {
 	}
 }
 
+// TestStoreDriver: sqlite is the default; postgres takes its DSN from
+// dsn or from dsn_file.
+func TestStoreDriver(t *testing.T) {
+	c, err := Parse("c.yml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Driver != "sqlite" || c.Store.Postgres() {
+		t.Errorf("default driver = %q", c.Store.Driver)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dsn"), []byte("postgres://sw:secret@db/sw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "c.yml")
+	if err := os.WriteFile(cfgPath, []byte(minimal+"store: { driver: postgres, dsn_file: dsn }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Store.Postgres() || c.Store.DSN != "postgres://sw:secret@db/sw" {
+		t.Errorf("store = %+v", c.Store)
+	}
+}
+
 // TestErrors checks that each broken config reports the problem at its line
 // and field.
 func TestErrors(t *testing.T) {
@@ -207,6 +234,10 @@ func TestErrors(t *testing.T) {
 		{"per_host above concurrency", minimal + "polling: { concurrency: 4, per_host: 8, jitter: 0 }\n", []string{"bad.yml:6: polling.per_host: must be between 1 and polling.concurrency (4), got 8"}},
 		{"unset env", minimal + "mail:\n  smtp: { host: h, password: \"${SW_SURELY_UNSET_VAR}\" }\n", []string{"mail.smtp.password: environment variable SW_SURELY_UNSET_VAR is not set"}},
 		{"missing password file", minimal + "mail:\n  smtp: { host: h, password_file: /nonexistent/pw }\n", []string{"mail.smtp.password_file: cannot read /nonexistent/pw"}},
+		{"unknown store driver", minimal + "store: { driver: mysql }\n", []string{"bad.yml:6: store.driver: want sqlite or postgres, got \"mysql\""}},
+		{"postgres without dsn", minimal + "store: { driver: postgres }\n", []string{"store.dsn: driver postgres needs dsn or dsn_file"}},
+		{"dsn for sqlite", minimal + "store: { dsn: \"postgres://h/db\" }\n", []string{"store.dsn: only for driver: postgres"}},
+		{"missing dsn file", minimal + "store: { driver: postgres, dsn_file: /nonexistent/dsn }\n", []string{"store.dsn_file: cannot read /nonexistent/dsn"}},
 		{"bad timezone", "timezone: Mars/Olympus\n" + minimal, []string{"bad.yml:1: timezone: unknown time zone"}},
 		{"no schools", "feeds: []\n", []string{"schools: at least one school is required"}},
 		{"per_school without query", minimal + "feeds:\n  - { id: r, url: \"https://x.org/s\", per_school: true }\n", []string{"feeds[0].url: per_school feed needs {{ .Query }}"}},

@@ -71,6 +71,7 @@ func setString(s *string, v string) {
 func (c *Config) applyDefaults() {
 	setString(&c.Timezone, DefaultTimezone)
 	setString(&c.Store.Path, DefaultStorePath)
+	setString(&c.Store.Driver, "sqlite")
 	setDuration(&c.Store.Retention, DefaultRetention)
 	setString(&c.HTTP.Listen, DefaultListen)
 	m := &c.Mail

@@ -341,6 +341,16 @@ func (c *Config) expand(data []byte) yamlpos.Errors {
 			s.Password = strings.TrimRight(string(b), "\r\n")
 		}
 	}
+	if c.Store.DSNFile != "" {
+		switch b, err := readSecret(c.Resolve(c.Store.DSNFile)); {
+		case err != nil:
+			errs = append(errs, c.Errorf("store.dsn_file", "cannot read %s: %v", c.Store.DSNFile, err))
+		case c.Store.DSN != "":
+			errs = append(errs, c.Errorf("store.dsn_file", "set dsn or dsn_file, not both"))
+		default:
+			c.Store.DSN = strings.TrimSpace(string(b))
+		}
+	}
 	return errs
 }
 

@@ -131,6 +131,18 @@ func (c *Config) validate() yamlpos.Errors {
 	c.Location = loc
 
 	v.duration("store.retention", c.Store.Retention, true)
+	switch c.Store.Driver {
+	case "", "sqlite":
+		if c.Store.DSN != "" || c.Store.DSNFile != "" {
+			v.errorf("store.dsn", "only for driver: postgres (the driver is sqlite)")
+		}
+	case "postgres":
+		if c.Store.DSN == "" && c.Store.DSNFile == "" {
+			v.errorf("store.dsn", "driver postgres needs dsn or dsn_file")
+		}
+	default:
+		v.errorf("store.driver", "want sqlite or postgres, got %q", c.Store.Driver)
+	}
 	if c.HTTP.Listen != "off" {
 		if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			v.errorf("http.listen", "want host:port, got %q", c.HTTP.Listen)

@@ -17,10 +17,10 @@ import (
 // error wrapping store.ErrNoEvidence.
 func Evidence(ctx context.Context, p *Plan, keys ...string) ([]store.Evidence, error) {
 	path := p.Config.Resolve(p.Config.Store.Path)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); !p.Config.Store.Postgres() && errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store %s does not exist yet: no poll has been recorded: %w", path, ErrNoStore)
 	}
-	st, err := store.Open(ctx, path)
+	st, err := openStore(ctx, p.Config)
 	if err != nil {
 		return nil, err
 	}

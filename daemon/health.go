@@ -31,7 +31,9 @@ func (g *generation) healthLoop(ctx context.Context) error {
 	}
 	sched := g.plan.HeartbeatSchedule
 	// A heartbeat whose time passed while the daemon was down goes now.
-	if k, err := hb.CatchUp(ctx, sched, time.Now().In(cfg.Location)); err != nil {
+	if !g.leads(ctx) {
+		// Another replica runs the cluster's jobs.
+	} else if k, err := hb.CatchUp(ctx, sched, time.Now().In(cfg.Location)); err != nil {
 		g.svc.log.Error("heartbeat catch-up", "err", err)
 	} else if k > 0 {
 		g.svc.log.Info("missed heartbeats queued", "mails", k)
@@ -40,6 +42,9 @@ func (g *generation) healthLoop(ctx context.Context) error {
 	c.Schedule(sched, cron.FuncJob(func() {
 		// The period is one schedule interval ending at the scheduled
 		// minute; the key is the scheduled minute, so it is sent once.
+		if !g.leads(ctx) {
+			return
+		}
 		to := time.Now().In(cfg.Location).Truncate(time.Minute)
 		if k, err := hb.Queue(ctx, alerts.Period(sched, to), to); err != nil {
 			g.svc.log.Error("heartbeat", "err", err)
@@ -66,6 +71,9 @@ func (g *generation) healthLoop(ctx context.Context) error {
 }
 
 func (g *generation) checkHealth(ctx context.Context, n *alerts.Notifier) error {
+	if !g.leads(ctx) {
+		return nil
+	}
 	fh, err := feedHealth(ctx, g.svc.store, g.plan, time.Now())
 	if err != nil {
 		return err

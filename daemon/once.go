@@ -7,7 +7,6 @@ import (
 
 	"github.com/schoolwatch/schoolwatch/alerts"
 	"github.com/schoolwatch/schoolwatch/rules"
-	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
@@ -50,11 +49,11 @@ func Once(ctx context.Context, p *Plan, opts OnceOptions) (OnceResult, error) {
 	}
 	// Sending takes the store's lock, as Run does: a daemon on the same
 	// store would otherwise send the same mail too.
-	lock, err := store.Lock(p.Config.Resolve(p.Config.Store.Path))
+	release, err := lockStore(p.Config)
 	if err != nil {
 		return res, err
 	}
-	defer lock.Release()
+	defer release()
 	svc, g, err := oneShot(ctx, p, log)
 	if err != nil {
 		return res, err

@@ -95,15 +95,14 @@ func Report(ctx context.Context, p *Plan, r ReportedPost) (ReportResult, error) 
 	// it, so the router can route it like any other.
 	fallback, rcfg := reportRule(p, r.Category)
 
-	path := cfg.Resolve(cfg.Store.Path)
-	lock, err := store.Lock(path)
+	release, err := lockStore(cfg)
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		res.Handed = true // the daemon runs: record for it to send
 	case err != nil:
 		return res, err
 	default:
-		defer lock.Release()
+		defer release()
 	}
 	svc, g, err := oneShot(ctx, p, log)
 	if err != nil {

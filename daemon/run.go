@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/schoolwatch/schoolwatch/store"
 )
 
 // Options is what Run needs from its caller. cmd/schoolwatch maps flags and
@@ -59,12 +58,13 @@ func Run(ctx context.Context, opts Options) error {
 	for _, w := range p.Warnings {
 		log.Warn(w)
 	}
-	// One daemon per store: two would send the same mail twice.
-	lock, err := store.Lock(p.Config.Resolve(p.Config.Store.Path))
+	// One daemon per SQLite store: two would send the same mail twice.
+	// Postgres replicas share theirs.
+	release, err := lockStore(p.Config)
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer release()
 	svc, err := newService(ctx, p.Config, log, opts)
 	if err != nil {
 		return err
@@ -165,8 +165,8 @@ func runGeneration(ctx context.Context, g *generation, opts Options, svc *servic
 				continue
 			}
 			old := g.plan.Config
-			if np.Config.Resolve(np.Config.Store.Path) != svc.store.Path() || (opts.ListenAddress == "" && np.Config.HTTP.Listen != old.HTTP.Listen) {
-				log.Warn("store.path and http.listen changes take effect at the next restart")
+			if storeMoved(old, np.Config, svc.store.Path()) || (opts.ListenAddress == "" && np.Config.HTTP.Listen != old.HTTP.Listen) {
+				log.Warn("store.path, store.driver, store.dsn and http.listen changes take effect at the next restart")
 			}
 			for _, w := range np.Warnings {
 				log.Warn(w)

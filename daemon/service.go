@@ -37,10 +37,14 @@ type service struct {
 	feeds map[string]bool
 	// unrecorded outlives reloads: each generation's sender shares it.
 	unrecorded *mail.Unrecorded
+	// leading: this replica held the leader lock at the last ask;
+	// leader exports it (Postgres only, nil on SQLite).
+	leading atomic.Bool
+	leader  prometheus.Gauge
 }
 
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*service, error) {
-	st, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +60,12 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger, opts 
 		version = "devel"
 	}
 	dm := newDaemonMetrics(reg, version)
+	var leader prometheus.Gauge
+	if cfg.Store.Postgres() {
+		leader = leaderMetric(reg, st.Replica())
+	}
 	return &service{
-		log: log, version: version, gatherer: gath, store: st, dm: dm,
+		log: log, version: version, gatherer: gath, store: st, dm: dm, leader: leader,
 		wm: watchers.NewMetrics(reg), am: alerts.NewMetrics(reg), mm: mail.NewMetrics(reg),
 		unrecorded: mail.NewUnrecorded(),
 	}, nil
@@ -143,6 +151,9 @@ func (svc *service) build(p *Plan) (*generation, error) {
 		// posts they carry, only those naming a school are recorded.
 		Relevant: in.relevant,
 	}
+	if cfg.Store.Postgres() {
+		g.scheduler.Claim = g.claimFeed
+	}
 	return g, nil
 }
 
@@ -200,9 +211,15 @@ func (g *generation) run(ctx context.Context) error {
 	spawn("sender", g.sender.Run)
 	spawn("grouper", g.groupLoop)
 	spawn("health", g.healthLoop) // health.go: operator notices (issue 9)
+	if cfg.Store.Postgres() {
+		spawn("leader", g.leaderLoop) // storeopen.go: replicas hand the cluster's jobs over
+	}
 
 	c := cron.New(cron.WithLocation(cfg.Location))
 	c.Schedule(g.plan.DigestSchedule, cron.FuncJob(func() {
+		if !g.leads(ctx) {
+			return
+		}
 		if n, err := g.grouper.Digest(ctx, time.Now()); err != nil {
 			g.svc.log.Error("digest", "err", err)
 		} else if n > 0 {
@@ -277,6 +294,9 @@ func every(ctx context.Context, period time.Duration, nudge <-chan struct{}, fn 
 }
 
 func (g *generation) purge(ctx context.Context) {
+	if !g.leads(ctx) {
+		return
+	}
 	before := time.Now().Add(-g.plan.Config.Store.Retention.Duration)
 	n, err := g.svc.store.Purge(ctx, before)
 	if err != nil {

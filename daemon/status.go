@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/schoolwatch/schoolwatch/alerts"
-	"github.com/schoolwatch/schoolwatch/store"
 	"github.com/schoolwatch/schoolwatch/watchers"
 )
 
@@ -22,10 +21,10 @@ var ErrNoStore = errors.New("no store yet")
 func Status(ctx context.Context, p *Plan, now time.Time) ([]alerts.FeedHealth, error) {
 	path := p.Config.Resolve(p.Config.Store.Path)
 	// Opening a missing path would create an empty database; say so instead.
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); !p.Config.Store.Postgres() && errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store %s does not exist yet: no poll has been recorded (run the daemon or `schoolwatch once --send`): %w", path, ErrNoStore)
 	}
-	st, err := store.Open(ctx, path)
+	st, err := openStore(ctx, p.Config)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func markerCount(t *testing.T, path, marker string) int {
 // database file or its log: not in free pages, not in old log frames.
 func TestPurgedTextIsGone(t *testing.T) {
 	ctx := context.Background()
-	s, path := open(t)
+	s, path := openSQLite(t)
 	const marker = "PUPILNAMEMARKER"
 	now := time.Now()
 	old := now.Add(-200 * time.Hour)

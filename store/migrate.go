@@ -154,6 +154,9 @@ var migrations = []string{
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	if s.postgres {
+		return s.migratePostgres(ctx)
+	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -133,7 +133,7 @@ func (s *Store) NewItemsByFeed(ctx context.Context, from, to time.Time) (map[str
 // schoolwatch was already watching then.
 func (s *Store) SeenBefore(ctx context.Context, t time.Time) (bool, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM seen_items WHERE first_seen < ? LIMIT 1)`, ms(t)).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM seen_items WHERE first_seen < ? LIMIT 1) AS earlier`, ms(t)).Scan(&n); err != nil {
 		return false, fmt.Errorf("seen before: %w", err)
 	}
 	return n > 0, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -40,9 +41,17 @@ type Message struct {
 func (s *Store) Enqueue(ctx context.Context, now time.Time, m Message, pendingIDs []int64, itemKeys []string) (bool, error) {
 	var added bool
 	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		if s.postgres {
+			if err := claimPending(ctx, tx, pendingIDs); err != nil {
+				return err
+			}
+		}
 		added, err = enqueue(ctx, tx, now, m, pendingIDs, itemKeys)
 		return err
 	})
+	if errors.Is(err, errPendingGone) {
+		return false, nil // another replica mailed these findings
+	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", m.Key, err)
 	}
@@ -82,6 +91,15 @@ func (s *Store) DueCapped(ctx context.Context, now time.Time, maxDelay time.Dura
 	latest := int64(math.MaxInt64)
 	if maxDelay > 0 {
 		latest = ms(now.Add(maxDelay))
+	}
+	if s.postgres {
+		out, err := s.pgClaimDue(ctx, now, latest, limit)
+		for i := range out {
+			if out[i].NextAttempt.After(now) {
+				out[i].NextAttempt = now
+			}
+		}
+		return out, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, key, kind, recipient, subject, message, status, attempts, next_attempt, last_error, created, sent_at
 		FROM outbox WHERE status = 'pending' AND (next_attempt <= ? OR next_attempt > ?) ORDER BY next_attempt, id LIMIT ?`, ms(now), latest, limit)
@@ -125,6 +143,9 @@ func scanMessages(rows *sql.Rows) ([]Message, error) {
 
 // NextDue returns when the earliest pending message is due (zero if none).
 func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+	if s.postgres {
+		return s.pgNextDue(ctx)
+	}
 	var next sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt) FROM outbox WHERE status = 'pending'`).Scan(&next)
 	if err != nil || !next.Valid {
@@ -149,6 +170,12 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, reason string) error {
 }
 
 func (s *Store) update(ctx context.Context, q string, args ...any) error {
+	if s.postgres {
+		// Release this replica's claim with the outcome, in the same
+		// statement (outbox claims, postgres_outbox.go).
+		before, after, _ := strings.Cut(q, " WHERE ")
+		q = before + pgRelease + " WHERE " + after
+	}
 	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)

@@ -17,10 +17,18 @@ import (
 
 // Store is an open schoolwatch database. It is safe for concurrent use.
 type Store struct {
-	db    *sql.DB
-	path  string
-	batch batcher // group commit of small writes (batch.go)
-	hot   hotStmts
+	db   *sql.DB
+	path string
+	// postgres: the database is Postgres (OpenPostgres), shared by
+	// replicas; otherwise SQLite, this process's own.
+	postgres bool
+	// replica names this process among those sharing a Postgres store;
+	// lease is how long its claims last (DefaultLease).
+	replica string
+	lease   time.Duration
+	leader  leader  // postgres_cluster.go
+	batch   batcher // group commit of small writes (batch.go)
+	hot     hotStmts
 }
 
 // hotStmts run once per item or per poll: they are prepared once, when the
@@ -159,6 +167,9 @@ func tighten(path string) error {
 // last copies of deleted rows (old page images in the log) from the disk;
 // call it after a purge that removed rows.
 func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.postgres {
+		return nil // Postgres has no write-ahead log of ours to truncate
+	}
 	var busy, logFrames, done int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -171,6 +182,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.releaseLeader()
 	s.hot.close()
 	return s.db.Close()
 }

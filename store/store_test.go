@@ -2,13 +2,35 @@ package store
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 )
 
+// open opens a fresh store for a test: SQLite, or with
+// SCHOOLWATCH_TEST_DRIVER=postgres a fresh schema of the Postgres database
+// the PG* variables name (see postgres_test.go). The string is what reopen
+// takes.
 func open(t *testing.T) (*Store, string) {
+	t.Helper()
+	if os.Getenv("SCHOOLWATCH_TEST_DRIVER") == DriverPostgres {
+		dsn := pgTestDSN(t)
+		return pgOpen(t, dsn), dsn
+	}
+	return openSQLite(t)
+}
+
+// reopen opens the store open returned again.
+func reopen(ctx context.Context, at string) (*Store, error) {
+	if os.Getenv("SCHOOLWATCH_TEST_DRIVER") == DriverPostgres {
+		return OpenPostgres(ctx, at)
+	}
+	return Open(ctx, at)
+}
+
+func openSQLite(t *testing.T) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sub", "sw.db")
 	s, err := Open(context.Background(), path)
@@ -83,7 +105,7 @@ func TestEnqueueIsAtomicAndLogged(t *testing.T) {
 	}
 	// Everything survives a reopen.
 	s.Close()
-	s2, err := Open(ctx, path)
+	s2, err := reopen(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

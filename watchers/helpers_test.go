@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,9 +62,26 @@ func (s *storeSink) newItems() []Item {
 	return append([]Item(nil), s.items...)
 }
 
+// openStore opens a fresh SQLite store in dir, or with
+// SCHOOLWATCH_TEST_DRIVER=postgres (under pg_virtualenv) a fresh schema of
+// the Postgres database the PG* variables name: for measuring the
+// benchmarks on Postgres.
 func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "sw.db"))
+	open := func() (*store.Store, error) { return store.Open(context.Background(), filepath.Join(dir, "sw.db")) }
+	if os.Getenv("SCHOOLWATCH_TEST_DRIVER") == store.DriverPostgres {
+		schema := fmt.Sprintf("swbench_%d_%d", os.Getpid(), time.Now().UnixNano())
+		admin, err := store.OpenPostgresDB("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); admin.Close() })
+		open = func() (*store.Store, error) { return store.OpenPostgres(context.Background(), "search_path="+schema) }
+	}
+	st, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,11 @@ type Scheduler struct {
 	// Stream, if set, adjusts each stream before it starts (tests tune
 	// its batching and retries).
 	Stream func(*Stream)
+	// Claim, if set, is asked before each scheduled poll of a polled feed
+	// whether this process is to poll it (replicas sharing a store claim
+	// feeds: one poll per feed per scheduled time). gap is half the feed's
+	// interval. release is called when the poll is recorded.
+	Claim func(ctx context.Context, feedID string, gap time.Duration) (release func(), ok bool)
 
 	limOnce sync.Once
 	lim     *limiter
@@ -259,6 +264,13 @@ func (s *Scheduler) pollIfDue(ctx context.Context, f Feed) {
 	st, err := s.Poller.State(ctx, f.ID)
 	if err == nil && !st.NextPoll.IsZero() && s.Poller.now().Before(st.NextPoll) {
 		return // backing off after failures, or the server asked us to wait
+	}
+	if s.Claim != nil && f.Schedule != nil {
+		release, ok := s.Claim(ctx, f.ID, interval(f.Schedule, s.Poller.now())/2)
+		if !ok {
+			return // another replica polls it
+		}
+		defer release()
 	}
 	s.poll(ctx, f)
 }

@@ -42,7 +42,31 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	writeStatus(e.stdout, fh, loc)
 	fmt.Fprintln(e.stderr)
 	writeCoverage(e.stderr, daemon.Coverage(s))
+	// Replicas on a Postgres store: who runs the cluster's jobs, and who
+	// polled each feed last (on stderr, beside the coverage, so the
+	// table on stdout is the same for both stores).
+	if rs, ok, err := daemon.Replicas(ctx, s); err != nil {
+		return &exitError{code: 1, err: err}
+	} else if ok {
+		writeReplicas(e.stderr, rs, loc)
+	}
 	return nil
+}
+
+// writeReplicas renders the replicas' status of a Postgres store.
+func writeReplicas(w io.Writer, rs daemon.ReplicaStatus, loc *time.Location) {
+	fmt.Fprintln(w)
+	if rs.Leader == "" {
+		fmt.Fprintln(w, "Leader: none yet (no replica has run)")
+	} else {
+		fmt.Fprintf(w, "Leader: %s (since %s): runs digests, heartbeats, feed-health notices and purges\n", rs.Leader, rs.LeaderSince.In(loc).Format("2006-01-02 15:04:05"))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FEED\tLAST POLLED BY\tAT")
+	for _, c := range rs.Feeds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.FeedID, c.Replica, c.LastPoll.In(loc).Format("2006-01-02 15:04:05"))
+	}
+	tw.Flush()
 }
 
 // writeStatus renders the status table; it is separate from runStatus so the
