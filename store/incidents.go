@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -120,7 +121,7 @@ func (s *Store) IncidentFor(ctx context.Context, schoolID, itemKey, recipient st
 // limit (0: all).
 func (s *Store) Incidents(ctx context.Context, since time.Time, limit int) ([]Incident, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt32 // all: a LIMIT both SQLite and Postgres take
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE created >= ? ORDER BY created DESC, id DESC LIMIT ?`, ms(since), limit)
 	if err != nil {
@@ -200,8 +201,11 @@ type Suppression struct {
 // Suppressions returns the alerts to recipient that mutes held back and
 // no digest has reported yet, oldest first.
 func (s *Store) Suppressions(ctx context.Context, recipient string) ([]Suppression, error) {
+	// The mute's details are three subqueries, not one concatenation:
+	// Postgres text cannot hold the NUL a separator would need.
+	const mute = `FROM incidents i WHERE i.school_id = s.school_id AND i.item_key = s.muted_key AND i.status = 'muted' ORDER BY i.acted_at DESC LIMIT 1`
 	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.school_id, s.item_key, s.created,
-		COALESCE((SELECT i.school_name || char(0) || i.title || char(0) || i.acted_by FROM incidents i WHERE i.school_id = s.school_id AND i.item_key = s.muted_key AND i.status = 'muted' ORDER BY i.acted_at DESC LIMIT 1), '')
+		COALESCE((SELECT i.school_name `+mute+`), ''), COALESCE((SELECT i.title `+mute+`), ''), COALESCE((SELECT i.acted_by `+mute+`), '')
 		FROM suppressed s WHERE s.recipient = ? AND s.reported = 0 ORDER BY s.created, s.id`, recipient)
 	if err != nil {
 		return nil, fmt.Errorf("suppressions: %w", err)
@@ -211,15 +215,10 @@ func (s *Store) Suppressions(ctx context.Context, recipient string) ([]Suppressi
 	for rows.Next() {
 		var x Suppression
 		var created int64
-		var info string
-		if err := rows.Scan(&x.ID, &x.SchoolID, &x.ItemKey, &created, &info); err != nil {
+		if err := rows.Scan(&x.ID, &x.SchoolID, &x.ItemKey, &created, &x.SchoolName, &x.Title, &x.MutedBy); err != nil {
 			return nil, fmt.Errorf("suppressions: %w", err)
 		}
 		x.Created = fromMS(created)
-		f := strings.SplitN(info, "\x00", 3)
-		if len(f) == 3 {
-			x.SchoolName, x.Title, x.MutedBy = f[0], f[1], f[2]
-		}
 		out = append(out, x)
 	}
 	return out, rows.Err()

@@ -54,7 +54,7 @@ func TestLinkKeyKept(t *testing.T) {
 		t.Fatalf("LinkKey = %x, %v", k1, err)
 	}
 	s.Close()
-	s2, err := Open(ctx, path)
+	s2, err := reopen(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
