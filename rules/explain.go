@@ -17,11 +17,8 @@ import (
 // evaluated even when no school is mentioned, to show what would fire.
 func (m *Matcher) Explain(w io.Writer, text string) error {
 	bw := bufio.NewWriter(w)
-	sc := m.get()
+	sc := m.explainScan(text)
 	defer m.put(sc)
-	sc.explain = true
-	m.scan(sc, text)
-	m.resolve(sc)
 	toks := sc.tok.toks
 	quoteText := func(s, e int32) string {
 		return strconv.Quote(text[toks[s].start:toks[e-1].end])
@@ -201,11 +198,8 @@ func (m *Matcher) explainNode(w io.Writer, sc *scratch, text string, q *Query, n
 // explain --brief` prints it; Explain's full report stays the default.
 func (m *Matcher) ExplainBrief(w io.Writer, text string) error {
 	bw := bufio.NewWriter(w)
-	sc := m.get()
+	sc := m.explainScan(text)
 	defer m.put(sc)
-	sc.explain = true
-	m.scan(sc, text)
-	m.resolve(sc)
 	toks := sc.tok.toks
 
 	findings := m.Match(text)
@@ -332,4 +326,14 @@ func writeFindings(bw *bufio.Writer, text string, findings []Finding) {
 		}
 		fmt.Fprintln(bw)
 	}
+}
+
+// explainScan reads text as a report needs it: tokenised, with its school
+// mentions resolved and the near misses kept. The caller puts sc back.
+func (m *Matcher) explainScan(text string) *scratch {
+	sc := m.get()
+	sc.explain = true
+	m.scan(sc, text)
+	m.resolve(sc)
+	return sc
 }
