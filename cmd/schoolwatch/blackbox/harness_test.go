@@ -290,7 +290,12 @@ func start(t testing.TB, cfg string, port int, logs *logBuffer) *daemon {
 	if logs == nil {
 		logs = &logBuffer{}
 	}
-	cmd := exec.Command(binary, "run", "-config", cfg)
+	return launch(t, exec.Command(binary, "run", "-config", cfg), port, logs)
+}
+
+// launch starts cmd (the daemon, however it is wrapped) with its output in
+// logs, and kills it when the test ends, showing its output if it failed.
+func launch(t testing.TB, cmd *exec.Cmd, port int, logs *logBuffer) *daemon {
 	cmd.Stdout = logs
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {

@@ -20,25 +20,8 @@ import (
 // startUmask is start with the daemon's umask set to mask (octal).
 func startUmask(t *testing.T, mask, cfg string, port int) *daemon {
 	t.Helper()
-	logs := &logBuffer{}
 	cmd := exec.Command("sh", "-c", `umask `+mask+` && exec "$0" "$@"`, binary, "run", "-config", cfg)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{t: t, cmd: cmd, port: port, log: logs, done: make(chan struct{})}
-	go func() {
-		d.err = cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		<-d.done
-		if t.Failed() {
-			t.Logf("daemon output:\n%s", tail(logs.String(), 6000))
-		}
-	})
-	return d
+	return launch(t, cmd, port, &logBuffer{})
 }
 
 // storeCopies counts marker in the store file and its write-ahead log.
