@@ -18,11 +18,48 @@ type Example struct {
 	Categories []rules.Category // what a leader should be alerted to; none for a harmless post
 	Text       string
 	Source     string // "file:line", for messages
+
+	// only narrows a category to some of the post's schools: written
+	// "ID:category" in the corpus, for a post about two schools where a
+	// problem belongs to one of them. A category absent here applies to
+	// every school of the post.
+	only map[rules.Category][]string
 }
 
 // Line returns the example in the corpus format, schools|categories|text.
 func (e Example) Line() string {
-	return joinOrDash(e.Schools) + "|" + joinOrDash(rules.Names(e.Categories)) + "|" + e.Text
+	var cats []string
+	for _, c := range e.Categories {
+		if ids, ok := e.only[c]; ok {
+			for _, id := range ids {
+				cats = append(cats, id+":"+string(c))
+			}
+			continue
+		}
+		cats = append(cats, string(c))
+	}
+	return joinOrDash(e.Schools) + "|" + joinOrDash(cats) + "|" + e.Text
+}
+
+// Wants reports whether a leader of school id should be alerted to
+// category c for this post.
+func (e Example) Wants(id string, c rules.Category) bool {
+	if !slices.Contains(e.Schools, id) || !e.Has(c) {
+		return false
+	}
+	ids, ok := e.only[c]
+	return !ok || slices.Contains(ids, id)
+}
+
+// CategoriesFor returns the categories school id should be alerted to.
+func (e Example) CategoriesFor(id string) []rules.Category {
+	var out []rules.Category
+	for _, c := range e.Categories {
+		if e.Wants(id, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Harmless reports whether no category applies to the post.
@@ -79,15 +116,38 @@ func ParseLine(line string, schools map[string]bool) (Example, error) {
 	}
 	known := Categories()
 	if c := strings.TrimSpace(parts[1]); c != "-" {
+		whole := map[rules.Category]bool{}
 		for _, name := range strings.Split(c, ",") {
-			cat := rules.Category(strings.TrimSpace(name))
+			name = strings.TrimSpace(name)
+			id, catName, narrowed := strings.Cut(name, ":")
+			if !narrowed {
+				catName = name
+			}
+			cat := rules.Category(strings.TrimSpace(catName))
 			if !slices.Contains(known, cat) {
 				return Example{}, fmt.Errorf("category %q: unknown (known: %s)", cat, rules.Join(known))
 			}
-			if slices.Contains(e.Categories, cat) {
-				return Example{}, fmt.Errorf("category %q: listed twice", cat)
+			if narrowed {
+				id = strings.TrimSpace(id)
+				if !slices.Contains(e.Schools, id) {
+					return Example{}, fmt.Errorf("category %q: school %q is not one of the post's schools", name, id)
+				}
+				if whole[cat] || slices.Contains(e.only[cat], id) {
+					return Example{}, fmt.Errorf("category %q: listed twice", name)
+				}
+				if e.only == nil {
+					e.only = map[rules.Category][]string{}
+				}
+				e.only[cat] = append(e.only[cat], id)
+			} else {
+				if whole[cat] || e.only[cat] != nil {
+					return Example{}, fmt.Errorf("category %q: listed twice", cat)
+				}
+				whole[cat] = true
 			}
-			e.Categories = append(e.Categories, cat)
+			if !slices.Contains(e.Categories, cat) {
+				e.Categories = append(e.Categories, cat)
+			}
 		}
 	}
 	e.Text = strings.TrimSpace(parts[2])

@@ -112,7 +112,7 @@ func scoreDetection(p *Plan, examples []classify.Example) detectionScores {
 		}
 		want := map[string]bool{}
 		for _, id := range e.Schools {
-			for _, c := range e.Categories {
+			for _, c := range e.CategoriesFor(id) {
 				want[id+"\x00"+string(c)] = true
 			}
 		}
