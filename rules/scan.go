@@ -10,6 +10,7 @@ import (
 type hit struct {
 	pat        int32
 	start, end int32
+	poss       bool // matched with the last word's possessive 's dropped
 }
 
 // mention is an accepted school mention.
@@ -99,7 +100,7 @@ func (m *Matcher) record(sc *scratch, v uint32, i, j int, alt bool) {
 		if m.pats[p].text != string(span) {
 			continue
 		}
-		h := hit{pat: p, start: int32(i), end: int32(j + 1)}
+		h := hit{pat: p, start: int32(i), end: int32(j + 1), poss: alt}
 		if len(m.pats[p].refs) > 0 {
 			sc.hits = append(sc.hits, h)
 		}
@@ -118,7 +119,11 @@ func (m *Matcher) resolve(sc *scratch) {
 		tail := nameGoesOn(sc.tok, h)
 		for _, r := range m.pats[h.pat].refs {
 			why := tail
-			if why == notRejected {
+			if why != notRejected && m.containsContext(sc, r.school, h) {
+				// "St Mary's Folkestone business manager": a name that
+				// carries its own town is the school, whatever follows.
+				why = notRejected
+			} else if why == notRejected {
 				why = m.elsewhere(sc, r.school, h)
 			}
 			if why == notRejected && schoolTalkCounts(r.amb) && generic(sc.tok, h) {
@@ -172,6 +177,20 @@ func (m *Matcher) resolve(sc *scratch) {
 	sc.mentions = out
 }
 
+// containsContext reports whether the name at h includes the school's town
+// or one of its context terms ("Harbourside Dover", "St John's Maidstone").
+func (m *Matcher) containsContext(sc *scratch, school int32, h hit) bool {
+	ctx := m.schools[school].ctx
+	for _, c := range sc.ctxHits {
+		if c.start >= h.start && c.end <= h.end {
+			if _, ok := slices.BinarySearch(ctx, c.pat); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (m *Matcher) hasContext(sc *scratch, school int32, h hit) bool {
 	ctx := m.schools[school].ctx
 	for _, c := range sc.ctxHits {
@@ -199,10 +218,13 @@ var nameTails = map[string]bool{
 	"hotel": true, "pub": true, "inn": true, "bar": true, "restaurant": true, "takeaway": true,
 	"church": true, "parish": true, "chapel": true, "regeneration": true, "carnival": true,
 	"practice": true, "medical": true, "clinic": true, "vets": true, "veterinary": true, "hospital": true,
-	"marina": true, "promenade": true, "retail": true, "shopping": true, "business": true,
+	"marina": true, "promenade": true, "retail": true, "shopping": true,
 	"homes": true, "housing": true, "development": true, "car": true, "station": true,
 	"ward": true, "surgeries": true, "salon": true, "barbers": true, "gym": true, "fc": true,
 }
+
+// businessTails follow "business" in the name of a place.
+var businessTails = map[string]bool{"park": true, "centre": true, "center": true, "estate": true, "units": true, "village": true, "hub": true}
 
 // nameOfTails follow "of" in a longer name: the Oak Academy of Dance.
 var nameOfTails = map[string]bool{
@@ -258,11 +280,16 @@ func (r rejection) describe(t *tokenizer, end int32) string {
 // name ("Park View Surgery", "Oak Academy of Dance").
 func nameGoesOn(t *tokenizer, h hit) rejection {
 	n := int(h.end)
-	if n >= len(t.toks) {
+	if n >= len(t.toks) || h.poss {
+		// "SJCC's car park" is the school's own car park.
 		return notRejected
 	}
-	if nameTails[string(t.wordAt(n))] {
+	next := string(t.wordAt(n))
+	if nameTails[next] {
 		return rejectLongerName
+	}
+	if next == "business" && n+1 < len(t.toks) && businessTails[string(t.wordAt(n+1))] {
+		return rejectLongerName // "Brookfield Business Park", not its business manager
 	}
 	if string(t.wordAt(n)) == "of" && n+1 < len(t.toks) && nameOfTails[string(t.wordAt(n+1))] {
 		return rejectLongerName
@@ -300,15 +327,26 @@ func (m *Matcher) elsewhere(sc *scratch, school int32, h hit) rejection {
 	if n >= len(t.toks) {
 		return notRejected
 	}
+	if m.containsContext(sc, school, h) {
+		return notRejected // "Harbourside Dover, U14 final"
+	}
 	p := n
 	switch {
 	case string(t.wordAt(n)) == "in" && n+1 < len(t.toks):
 		p = n + 1
 	case strings.HasPrefix(strings.TrimLeft(t.src[t.toks[n-1].end:t.toks[n].start], " "), ","):
+		// "The Grange School, Oxford": a place closes the phrase. "At
+		// Hillcrest, Mum said" goes on with a lower-case word.
+		if p+1 < len(t.toks) {
+			gap := strings.TrimSpace(t.src[t.toks[p].end:t.toks[p+1].start])
+			if c := t.src[t.toks[p+1].start]; gap == "" && (c < 'A' || c > 'Z') {
+				return notRejected
+			}
+		}
 	default:
 		return notRejected
 	}
-	if c := t.src[t.toks[p].start]; c < 'A' || c > 'Z' || notPlaces[string(t.wordAt(p))] {
+	if c := t.src[t.toks[p].start]; c < 'A' || c > 'Z' || notPlaces[string(t.wordAt(p))] || strings.ContainsAny(string(t.wordAt(p)), "0123456789") {
 		return notRejected
 	}
 	ctx := m.schools[school].ctx

@@ -84,13 +84,15 @@ func weakness(words []string, kind aliasKind) ambiguity {
 		}
 	}
 	switch {
-	case distinct == 0 && kind == kindName && officialTypeWords[words[len(words)-1]]:
+	case distinct == 0 && (kind == kindName || kind == kindStripped && !dedication) && officialTypeWords[words[len(words)-1]] && slices.ContainsFunc(words, func(w string) bool { return !schoolWords[w] }):
 		// A school's full official name counts wherever it appears, even
 		// made of common words ("Harbour View School"): nobody writes it
 		// out by accident. A dedication ("St Mary's ... Primary School")
 		// still needs its town, and a name inside a longer proper name
 		// ("... of Dance") or followed by another place is rejected where
-		// it is found (nameGoesOn, elsewhere).
+		// it is found (nameGoesOn, elsewhere). So does a short form that
+		// still ends in its type ("Park View Primary"), unless it is a
+		// dedication ("St Mary's Primary"), which hundreds of schools share.
 		return ambClear
 	case distinct == 0:
 		return ambCommon

@@ -76,6 +76,13 @@ func TestMentionedSchools(t *testing.T) {
 		{"two schools in order", "Harbourside Academy and St Mary's Folkestone", []string{"harbourside", "stmarys"}},
 		{"title and body", "Harbourside Academy\n\nletter home", []string{"harbourside"}},
 		{"no mention", "nothing to see here", nil},
+		{"name with its town, a comma and more", "The Grange Ramsgate vs Harbourside Dover, U14 final", []string{"thegrange", "harbourside"}},
+		{"a comma then the sentence goes on", "we went to The Grange School, Mum said it was lovely", []string{"thegrange"}},
+		{"the school's own car park", "is Harbourside Academy's car park still shut", []string{"harbourside"}},
+		{"a role after the name and town", "the St Mary's Folkestone business manager has gone", []string{"stmarys"}},
+		{"a business park", "Harbourside Academy Business Park units to let", nil},
+		{"short form that keeps its type", "a Grange School teacher was filmed", []string{"thegrange"}},
+		{"short form with its type elsewhere", "Oak Academy in Leeds gets a new roof", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
