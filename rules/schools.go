@@ -51,7 +51,29 @@ type candidate struct {
 }
 
 func newCandidate(words []string, kind aliasKind, source string) candidate {
-	return candidate{words, kind, source, weakness(words, kind)}
+	c := candidate{words, kind, source, weakness(words, kind)}
+	if kind == kindAlias && c.amb == ambSingleWord && initialism(source) && !commonWords[words[0]] {
+		c.amb = ambClear // "WGGS", "SJCC": nobody writes those by chance
+	}
+	return c
+}
+
+// initialism reports whether a configured alias is written as capitals
+// (and digits), three to eight of them: an abbreviation people use for
+// one school, not a word.
+func initialism(alias string) bool {
+	a := strings.TrimSpace(alias)
+	caps := 0
+	for _, r := range a {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			caps++
+		case r >= '0' && r <= '9':
+		default:
+			return false
+		}
+	}
+	return caps >= 3 && len(a) <= 8
 }
 
 // joined returns the words of c run together ("stmarysfolkestone"), as

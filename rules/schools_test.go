@@ -195,3 +195,27 @@ func TestCompileErrors(t *testing.T) {
 		t.Errorf("errors.As(Error) = %+v", one)
 	}
 }
+
+// TestInitialismAlias: a configured alias written in capitals ("WGGS") is
+// one school's abbreviation and counts alone, in any case; a one-word
+// alias that is a word ("Harbourside") still needs context, and an
+// initialism two schools share needs its town.
+func TestInitialismAlias(t *testing.T) {
+	m := mustCompile(t, []School{
+		{ID: "wggs", Name: "Westgate Grammar School for Girls", Town: "Westgate-on-Sea", Aliases: []string{"WGGS"}},
+		{ID: "harbourside", Name: "Harbourside Academy", Town: "Dover", Aliases: []string{"Harbourside"}},
+		{ID: "sja", Name: "St John's Academy", Town: "Gravesend", Aliases: []string{"SJA"}},
+		{ID: "sja2", Name: "St James Academy", Town: "Maidstone", Aliases: []string{"SJA"}},
+	}, nil)
+	for text, want := range map[string][]string{
+		"the wggs fireworks night was a blast":  {"wggs"},
+		"WGGS results out":                      {"wggs"},
+		"harbourside fireworks were a blast":    nil,
+		"sja open evening":                      nil,
+		"sja in Maidstone open evening tonight": {"sja2"},
+	} {
+		if got := m.MentionedSchools(text); !slices.Equal(got, want) {
+			t.Errorf("MentionedSchools(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
