@@ -279,6 +279,20 @@ func keepStripped(words []string, ctx [][]string) bool {
 	return true
 }
 
+// placeNamed reports whether words are one of the school's context places
+// of two words or more (not its town): the area a school is named after.
+func placeNamed(words []string, ctx [][]string) bool {
+	if len(words) < 2 {
+		return false
+	}
+	for i, c := range ctx {
+		if i > 0 && slices.Equal(c, words) {
+			return true
+		}
+	}
+	return false
+}
+
 // domainWords normalises a configured domain or URL to the words it shows
 // in text: the scheme, "www." and any path are dropped.
 func domainWords(d string) []string {
@@ -314,6 +328,13 @@ func schoolCandidates(s School, idx int, ctx [][]string, bad func(field, msg str
 		for _, g := range strip {
 			if keepStripped(g, ctx) {
 				out = append(out, newCandidate(g, kindStripped, source))
+			} else if placeNamed(g, ctx) {
+				// "Nab End" from "Nab End Primary", where Nab End is also
+				// the area: the place names the school only when the text
+				// talks about schools (or names another context term).
+				c := newCandidate(g, kindStripped, source)
+				c.amb = ambCommon
+				out = append(out, c)
 			}
 			// The short name with the town after it ("Oak Margate",
 			// "Park View Sheerness") is how people tell schools apart:
@@ -386,6 +407,36 @@ func contextTerms(s School, idx int, bad func(field, msg string)) [][]string {
 			continue
 		}
 		out = append(out, ws)
+		// "Cobden Street" is also written "Cobden St", and "Links Rd"
+		// "Links Road".
+		if len(ws) > 1 {
+			last := ws[len(ws)-1]
+			for full, ab := range contextAbbrev {
+				var alt string
+				switch last {
+				case full:
+					alt = ab
+				case ab:
+					alt = full
+				default:
+					continue
+				}
+				v := slices.Clone(ws)
+				v[len(v)-1] = alt
+				out = append(out, v)
+			}
+		}
 	}
 	return out
 }
+
+// contextAbbrev are the street words of place names and their short forms:
+// streetAbbrev, and "St" for "Street", which in a school's name would be
+// "Saint".
+var contextAbbrev = func() map[string]string {
+	m := map[string]string{"street": "st"}
+	for k, v := range streetAbbrev {
+		m[k] = v
+	}
+	return m
+}()

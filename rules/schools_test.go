@@ -219,3 +219,27 @@ func TestInitialismAlias(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceNamedSchool: a school named after its area ("Nab End Primary",
+// with Nab End a context place) is recognised by the area's name where the
+// text talks about schools, not where it only names the place; a context
+// street matches written either way ("Cobden St", "Cobden Street").
+func TestPlaceNamedSchool(t *testing.T) {
+	m := mustCompile(t, []School{
+		{ID: "nabend", Name: "Nab End Primary School", Town: "Hebbleworth", Context: []string{"Nab End", "Shuttle Row"}},
+		{ID: "hilda", Name: "St Hilda's Catholic Primary School", Town: "Hebbleworth", Aliases: []string{"St Hilda's"}, Context: []string{"Cobden Street"}},
+	}, nil)
+	for text, want := range map[string][]string{
+		"some dad in the nab end playground was shouting":  {"nabend"},
+		"a van parked on shuttle row by nab end every day": {"nabend"},
+		"nab end pupils did a sponsored walk":              {"nabend"},
+		"new chippy opening in nab end":                    nil,
+		"little lad from st hildas on cobden st":           {"hilda"},
+		"st hildas on Cobden Street fete":                  {"hilda"},
+		"st hildas fete":                                   nil,
+	} {
+		if got := m.MentionedSchools(text); !slices.Equal(got, want) {
+			t.Errorf("MentionedSchools(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
