@@ -12,8 +12,8 @@ import (
 // blindFloors are the floors for the blind sets, each a little under what
 // was measured when the set landed (see the closing note of issue 15).
 var blindFloors = map[string]struct{ reach, recall, precision, harmless float64 }{
-	"blind-a": {0.80, 0.40, 0.45, 0.20},
-	"blind-b": {0.80, 0.40, 0.45, 0.20},
+	"blind-a": {0.84, 0.75, 0.67, 0.08},
+	"blind-b": {0.83, 0.68, 0.65, 0.08},
 }
 
 // TestDetectionOnBlindSets runs the detection step on the blind sets in
