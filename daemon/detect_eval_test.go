@@ -160,7 +160,7 @@ func TestDetectionOnHeldOutPosts(t *testing.T) {
 	}{
 		{"problem posts reaching the right school", r(all.reached, all.problems), 0.85, true},
 		{"triple recall", r(all.tp, all.tp+all.fn), 0.70, true},
-		{"triple precision", r(all.tp, all.tp+all.fp), 0.56, true},
+		{"triple precision", r(all.tp, all.tp+all.fp), 0.62, true},
 		{"harmless posts escalated", r(all.harmlessEsc, all.harmless), 0.16, false},
 		{"school precision", r(all.schoolTP, all.schoolTP+all.schoolFP), 0.95, true},
 		{"school recall", r(all.schoolTP, all.schoolTP+all.schFN), 0.86, true},

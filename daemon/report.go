@@ -115,7 +115,11 @@ func Report(ctx context.Context, p *Plan, r ReportedPost) (ReportResult, error) 
 		// Only the school it was reported for: its leaders asked.
 		// A mention is not a finding here: the post was reported because
 		// someone thought it mattered, so it goes to the head at once.
-		fs = slices.DeleteFunc(fs, func(f rules.Finding) bool { return f.School != school.ID || f.Rule == rules.MentionRule })
+		// Nor is the model's reading: a person judged the post, so
+		// without a rule it goes to the head with the first steps.
+		fs = slices.DeleteFunc(fs, func(f rules.Finding) bool {
+			return f.School != school.ID || f.Rule == rules.MentionRule || strings.HasPrefix(f.Rule, rules.PossiblyPrefix)
+		})
 		if len(fs) > 0 {
 			res.Matched = true
 			return fs
