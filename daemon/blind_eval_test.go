@@ -11,9 +11,9 @@ import (
 
 // blindFloors are the floors for the blind sets, each a little under what
 // was measured when the set landed (see the closing note of issue 15).
-var blindFloors = map[string]struct{ reach, recall, precision, harmless float64 }{
-	"blind-a": {0.84, 0.75, 0.67, 0.08},
-	"blind-b": {0.83, 0.68, 0.65, 0.08},
+var blindFloors = map[string]detectionFloors{
+	"blind-a": {reach: 0.84, recall: 0.75, precision: 0.67, harmless: 0.08},
+	"blind-b": {reach: 0.83, recall: 0.68, precision: 0.65, harmless: 0.08},
 }
 
 // TestDetectionOnBlindSets runs the detection step on the blind sets in
@@ -51,32 +51,11 @@ func TestDetectionOnBlindSets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all := scoreDetection(p, posts)
-			rulesOnly := *p
-			rulesOnly.detect = newDetector(p.Matcher, nil, nil)
-			ro := scoreDetection(&rulesOnly, posts)
-			t.Logf("%s, %d posts", name, len(posts))
-			t.Logf("rules, model and mentions: %s", all)
-			t.Logf("rules and mentions only:   %s", ro)
 			fl, ok := blindFloors[name]
 			if !ok {
-				return
+				fl = detectionFloors{harmless: 1} // measured, not checked
 			}
-			r := func(a, b int) float64 { return float64(a) / float64(max(b, 1)) }
-			for _, c := range []struct {
-				what      string
-				got, want float64
-				atLeast   bool
-			}{
-				{"problem posts reaching the right school", r(all.reached, all.problems), fl.reach, true},
-				{"triple recall", r(all.tp, all.tp+all.fn), fl.recall, true},
-				{"triple precision", r(all.tp, all.tp+all.fp), fl.precision, true},
-				{"harmless posts escalated", r(all.harmlessEsc, all.harmless), fl.harmless, false},
-			} {
-				if c.atLeast && c.got < c.want || !c.atLeast && c.got > c.want {
-					t.Errorf("%s = %.3f, floor %.2f", c.what, c.got, c.want)
-				}
-			}
+			measureDetection(t, p, posts, name, fl)
 		})
 	}
 }
